@@ -1,0 +1,64 @@
+"""ResourceChanged, the one event type, and the message listeners serialise.
+
+The payload keeps Kinto's keys (``action``, ``uri``, ``resource_name``,
+``user_id``, ``timestamp``, ``bucket_id``, ``collection_id``,
+``<resource>_id``) and adds ``event_id``, stable across retries, so that a
+consumer can be idempotent.  The message is the payload's JSON with
+``impacted_objects`` beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIONS = ("create", "update", "delete")
+RESOURCES = ("bucket", "collection", "record")
+
+
+@dataclass(frozen=True)
+class ResourceChanged:
+    """One object was created, updated or deleted by a committed write.
+
+    ``impacted_objects`` is ``[{"old": ..., "new": ...}]`` with full objects:
+    no ``old`` on create; on delete ``new`` is the tombstone.  ``request`` is
+    the Pyramid request when the event is delivered in the request thread, and
+    None when the relay or a worker delivers it.
+    """
+
+    payload: dict[str, Any]
+    impacted_objects: list[dict[str, Any]]
+    request: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def event_id(self) -> str:
+        return str(self.payload["event_id"])
+
+    @property
+    def action(self) -> str:
+        return str(self.payload["action"])
+
+    @property
+    def resource_name(self) -> str:
+        return str(self.payload["resource_name"])
+
+    def message(self) -> dict[str, Any]:
+        """The event as plain data: the payload with ``impacted_objects`` beside it."""
+        return {**self.payload, "impacted_objects": self.impacted_objects}
+
+    def to_json(self) -> str:
+        return json.dumps(self.message(), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> ResourceChanged:
+        """Rebuild an event from its message (a queue entry, an outbox row)."""
+        payload = {key: value for key, value in message.items() if key != "impacted_objects"}
+        return cls(payload=payload, impacted_objects=list(message.get("impacted_objects", [])))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ResourceChanged:
+        message = json.loads(text)
+        if not isinstance(message, dict) or "action" not in message:
+            raise ValueError("an event message is a JSON object with an 'action' key")
+        return cls.from_message(message)

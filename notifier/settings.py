@@ -1,0 +1,202 @@
+"""Typed reading of INI settings.
+
+Every reader takes the full INI key, so an error can name it together with
+the value it got and what would have been accepted.  Validation happens at
+start-up, in ``includeme``, never on the first request.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+PREFIX = "notifier."
+
+#: The one table of defaults.  Keys are relative to ``notifier.``.
+DEFAULTS: dict[str, str] = {
+    "project_name": "notifier",
+    "http_api_version": "1.22",
+    "storage_backend": "notifier.storage.sqlite",
+    "storage_url": "notifier.sqlite",
+    "userid_hmac_secret": "",
+    "bucket_create_principals": "system.Authenticated",
+    "batch_max_requests": "25",
+    "paginate_by": "",
+    "max_request_body_bytes": "1048576",
+    "event_listeners": "",
+}
+
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the application cannot start with."""
+
+    def __init__(self, key: str, problem: str, value: object = None) -> None:
+        self.key = key
+        self.problem = problem
+        self.value = value
+        message = f"{key}: {problem}"
+        if value is not None:
+            message += f" (got {value!r})"
+        super().__init__(message)
+
+
+def suggestion(word: str, candidates: Iterable[str]) -> str:
+    """Return " (did you mean 'x'?)" for the closest candidate, or ""."""
+    close = difflib.get_close_matches(word, list(candidates), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def as_bool(key: str, raw: object) -> bool:
+    """Read a strict boolean: only the listed words are accepted."""
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    accepted = ", ".join(TRUE_WORDS + FALSE_WORDS)
+    raise SettingsError(key, f"expected a boolean, one of {accepted}", raw)
+
+
+def as_int(key: str, raw: object, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Read an integer, optionally bounded."""
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise SettingsError(key, f"expected {_int_words(minimum, maximum)}", raw) from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise SettingsError(key, f"expected {_int_words(minimum, maximum)}", raw)
+    return value
+
+
+def as_float(key: str, raw: object, minimum: float = 0.0) -> float:
+    """Read a number of at least ``minimum`` (seconds, ratios)."""
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        raise SettingsError(key, f"expected a number >= {minimum:g}", raw) from None
+    if value < minimum:
+        raise SettingsError(key, f"expected a number >= {minimum:g}", raw)
+    return value
+
+
+def as_list(raw: object) -> list[str]:
+    """Split a value on whitespace and commas (INI lists may span lines)."""
+    if isinstance(raw, list | tuple):
+        return [str(item) for item in raw]
+    return [word for word in str(raw or "").replace(",", " ").split() if word]
+
+
+def as_choices(key: str, raw: object, choices: Iterable[str]) -> list[str]:
+    """Read a list whose every word must be one of ``choices``."""
+    allowed = list(choices)
+    words = as_list(raw)
+    for word in words:
+        if word not in allowed:
+            hint = suggestion(word, allowed)
+            raise SettingsError(
+                key, f"{word!r} is not one of {', '.join(allowed)}{hint}", raw
+            )
+    return words
+
+
+def check_known_keys(prefix: str, settings: Mapping[str, Any], known: Iterable[str]) -> None:
+    """Refuse any key under ``prefix`` that is not in ``known`` (relative names)."""
+    known = sorted(set(known))
+    for key in sorted(settings):
+        if not key.startswith(prefix):
+            continue
+        name = key[len(prefix) :]
+        if "." in name or name in known:
+            continue
+        accepted = ", ".join(known) or "no keys"
+        hint = suggestion(name, known)
+        raise SettingsError(key, f"unknown setting{hint}; accepted here: {accepted}")
+
+
+def _int_words(minimum: int | None, maximum: int | None) -> str:
+    if minimum == 1 and maximum is None:
+        return "a positive integer"
+    if minimum is not None and maximum is not None:
+        return f"an integer between {minimum} and {maximum}"
+    if minimum is not None:
+        return f"an integer >= {minimum}"
+    return "an integer"
+
+
+def environ_name(key: str) -> str:
+    """The environment variable that overrides ``key``: dots and dashes become _."""
+    return key.upper().replace(".", "_").replace("-", "_")
+
+
+def load_settings(
+    settings: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Merge the defaults table, the INI settings and environment overrides.
+
+    The rule: ``notifier.event_listeners.redis.url`` is overridden by
+    ``NOTIFIER_EVENT_LISTENERS_REDIS_URL``.  Any key that is in the INI file or
+    in the defaults table can be overridden this way.
+    """
+    environ = os.environ if environ is None else environ
+    merged: dict[str, Any] = {PREFIX + key: value for key, value in DEFAULTS.items()}
+    merged.update(settings)
+    for key in list(merged):
+        name = environ_name(key)
+        if name in environ:
+            merged[key] = environ[name]
+    return merged
+
+
+_REQUIRED = object()
+
+
+class Section:
+    """Typed access to the settings under one prefix (the app's, or a listener's).
+
+    ``Section(settings, "notifier.event_listeners.redis.").int("pool_size", 10)``
+    reads ``notifier.event_listeners.redis.pool_size`` and, on a bad value,
+    raises a SettingsError that names that full key.
+    """
+
+    def __init__(self, settings: Mapping[str, Any], prefix: str) -> None:
+        self.settings = settings
+        self.prefix = prefix
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+    def raw(self, name: str, default: object = _REQUIRED) -> Any:
+        key = self.key(name)
+        if key in self.settings and self.settings[key] not in (None, ""):
+            return self.settings[key]
+        if default is _REQUIRED:
+            raise SettingsError(key, "is required")
+        return default
+
+    def str(self, name: str, default: object = _REQUIRED) -> str:
+        return str(self.raw(name, default)).strip()
+
+    def int(
+        self, name: str, default: object = _REQUIRED, minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> int:
+        return as_int(self.key(name), self.raw(name, default), minimum, maximum)
+
+    def float(self, name: str, default: object = _REQUIRED, minimum: float = 0.0) -> float:
+        return as_float(self.key(name), self.raw(name, default), minimum)
+
+    def bool(self, name: str, default: object = _REQUIRED) -> bool:
+        return as_bool(self.key(name), self.raw(name, default))
+
+    def list(self, name: str, default: object = _REQUIRED) -> list[str]:
+        return as_list(self.raw(name, default))
+
+    def choices(self, name: str, choices: Iterable[str], default: object = _REQUIRED) -> list[str]:
+        return as_choices(self.key(name), self.raw(name, default), choices)
