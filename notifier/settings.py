@@ -7,6 +7,7 @@ start-up, in ``includeme``, never on the first request.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import os
 from collections.abc import Iterable, Mapping
@@ -100,9 +101,7 @@ def as_choices(key: str, raw: object, choices: Iterable[str]) -> list[str]:
     for word in words:
         if word not in allowed:
             hint = suggestion(word, allowed)
-            raise SettingsError(
-                key, f"{word!r} is not one of {', '.join(allowed)}{hint}", raw
-            )
+            raise SettingsError(key, f"{word!r} is not one of {', '.join(allowed)}{hint}", raw)
     return words
 
 
@@ -165,14 +164,14 @@ class Section:
     raises a SettingsError that names that full key.
     """
 
-    def __init__(self, settings: Mapping[str, Any], prefix: str) -> None:
+    def __init__(self, settings: Mapping[builtins.str, Any], prefix: builtins.str) -> None:
         self.settings = settings
         self.prefix = prefix
 
-    def key(self, name: str) -> str:
+    def key(self, name: builtins.str) -> builtins.str:
         return self.prefix + name
 
-    def raw(self, name: str, default: object = _REQUIRED) -> Any:
+    def raw(self, name: builtins.str, default: object = _REQUIRED) -> Any:
         key = self.key(name)
         if key in self.settings and self.settings[key] not in (None, ""):
             return self.settings[key]
@@ -180,23 +179,30 @@ class Section:
             raise SettingsError(key, "is required")
         return default
 
-    def str(self, name: str, default: object = _REQUIRED) -> str:
+    def str(self, name: builtins.str, default: object = _REQUIRED) -> builtins.str:
         return str(self.raw(name, default)).strip()
 
     def int(
-        self, name: str, default: object = _REQUIRED, minimum: int | None = None,
-        maximum: int | None = None,
-    ) -> int:
+        self,
+        name: builtins.str,
+        default: object = _REQUIRED,
+        minimum: builtins.int | None = None,
+        maximum: builtins.int | None = None,
+    ) -> builtins.int:
         return as_int(self.key(name), self.raw(name, default), minimum, maximum)
 
-    def float(self, name: str, default: object = _REQUIRED, minimum: float = 0.0) -> float:
+    def float(
+        self, name: builtins.str, default: object = _REQUIRED, minimum: builtins.float = 0.0
+    ) -> builtins.float:
         return as_float(self.key(name), self.raw(name, default), minimum)
 
-    def bool(self, name: str, default: object = _REQUIRED) -> bool:
+    def bool(self, name: builtins.str, default: object = _REQUIRED) -> builtins.bool:
         return as_bool(self.key(name), self.raw(name, default))
 
-    def list(self, name: str, default: object = _REQUIRED) -> list[str]:
+    def list(self, name: builtins.str, default: object = _REQUIRED) -> builtins.list[builtins.str]:
         return as_list(self.raw(name, default))
 
-    def choices(self, name: str, choices: Iterable[str], default: object = _REQUIRED) -> list[str]:
+    def choices(
+        self, name: builtins.str, choices: Iterable[builtins.str], default: object = _REQUIRED
+    ) -> builtins.list[builtins.str]:
         return as_choices(self.key(name), self.raw(name, default), choices)

@@ -24,8 +24,9 @@ def test_bool_is_strict_and_lists_accepted_words():
 
 
 def test_int_names_key_value_and_range():
-    section = Section({"notifier.event_listeners.redis.pool_size": "ten"},
-                      "notifier.event_listeners.redis.")
+    section = Section(
+        {"notifier.event_listeners.redis.pool_size": "ten"}, "notifier.event_listeners.redis."
+    )
     with pytest.raises(SettingsError) as error:
         section.int("pool_size", 10, minimum=1)
     assert str(error.value) == (

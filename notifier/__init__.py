@@ -1,0 +1,61 @@
+"""notifier: a Kinto-compatible JSON record service whose writes notify listeners.
+
+``main`` is the PasteDeploy app factory (``use = egg:notifier``);
+``includeme`` adds notifier to an existing Pyramid configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.request import Request
+from pyramid.router import Router
+
+from notifier.errors import add_error_views
+from notifier.permissions import Authorizer
+from notifier.settings import Section, load_settings
+from notifier.storage import load_storage
+from notifier.transaction import current
+
+__version__ = "0.1.0"
+
+
+def _authorizer(request: Request) -> Authorizer:
+    creators = request.registry.settings["notifier.bucket_create_principals"]
+    return Authorizer(current(request).session, request.principals, creators)
+
+
+def _read_core_settings(config: Configurator) -> None:
+    """Check and type the core settings in place, so views read ready values."""
+    settings = config.get_settings()
+    core = Section(settings, "notifier.")
+    settings["notifier.batch_max_requests"] = core.int("batch_max_requests", minimum=1)
+    settings["notifier.max_request_body_bytes"] = core.int("max_request_body_bytes", minimum=1)
+    settings["notifier.paginate_by"] = core.int("paginate_by", 10000, minimum=1, maximum=10000)
+    settings["notifier.bucket_create_principals"] = core.list("bucket_create_principals", "")
+
+
+def includeme(config: Configurator) -> None:
+    """Set notifier up on ``config``; a bad setting stops here with a SettingsError."""
+    _read_core_settings(config)
+    config.include("notifier.auth")
+    config.registry.notifier_storage = load_storage(config.get_settings())
+    config.add_request_method(_authorizer, "authorizer", reify=True)
+    add_error_views(config)
+    config.include("notifier.transaction")
+    config.include("notifier.views", route_prefix="/v1")
+
+
+def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
+    """The WSGI application for ``pserve``: settings from the INI, then the environment."""
+    settings = load_settings(settings)
+    here = (global_config or {}).get("here", os.getcwd())
+    backend = settings["notifier.storage_backend"]
+    url = settings["notifier.storage_url"]
+    if backend == "notifier.storage.sqlite" and not os.path.isabs(url):
+        settings["notifier.storage_url"] = os.path.join(here, url)
+    with Configurator(settings=settings) as config:
+        config.include(includeme)
+    return config.make_wsgi_app()

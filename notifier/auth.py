@@ -1,0 +1,84 @@
+"""Basic-auth userids and the principals a request acts as.
+
+As in Kinto, any user:password pair is accepted, and the userid is
+``basicauth:`` + HMAC-SHA256(secret, "user:password"): the same pair always
+maps to the same account, and the password is never stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.request import Request
+
+from notifier.settings import SettingsError
+
+EVERYONE = "system.Everyone"
+AUTHENTICATED = "system.Authenticated"
+
+
+def hmac_digest(secret: str, message: str) -> str:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """The (user, password) of a well-formed Basic Authorization header."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, colon, password = decoded.partition(":")
+    if not colon or not user:
+        return None
+    return user, password
+
+
+class BasicAuthSecurityPolicy:
+    """Pyramid security policy: identity from Basic auth, checks done by the views."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    def identity(self, request: Request) -> str | None:
+        credentials = basic_credentials(request)
+        if credentials is None:
+            return None
+        return "basicauth:" + hmac_digest(self.secret, f"{credentials[0]}:{credentials[1]}")
+
+    def authenticated_userid(self, request: Request) -> str | None:
+        return self.identity(request)
+
+    def permits(self, request: Request, context: Any, permission: str) -> bool:
+        return True
+
+    def remember(self, request: Request, userid: str, **kw: Any) -> list[tuple[str, str]]:
+        return []
+
+    def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
+        return [("WWW-Authenticate", 'Basic realm="notifier"')]
+
+
+def principals(request: Request) -> list[str]:
+    """Who the request acts as: everyone, and if authenticated, the user too."""
+    userid = request.authenticated_userid
+    if userid is None:
+        return [EVERYONE]
+    return [EVERYONE, AUTHENTICATED, userid]
+
+
+def includeme(config: Configurator) -> None:
+    key = "notifier.userid_hmac_secret"
+    secret = str(config.get_settings()[key])
+    if not secret:
+        raise SettingsError(key, "is required: a long random string that keys the userids")
+    config.set_security_policy(BasicAuthSecurityPolicy(secret))
+    config.add_request_method(principals, "principals", reify=True)

@@ -1,0 +1,171 @@
+"""The storage interface that every backend implements.
+
+Objects live under a ``parent_id`` (``""`` for buckets, ``/buckets/b`` for
+collections, ``/buckets/b/collections/c`` for records) and a resource name.
+A backend hands out one ``Session`` per request: one transaction, committed
+or rolled back as a whole.  ``tests/storage_conformance.py`` is the suite any
+backend must pass.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from notifier.settings import SettingsError, suggestion
+
+
+class Op(Enum):
+    """Comparison operators of list filters (Kinto's querystring prefixes)."""
+
+    EQ = "eq"
+    NOT = "not"
+    LT = "lt"
+    GT = "gt"
+    MIN = "min"
+    MAX = "max"
+    IN = "in"
+    EXCLUDE = "exclude"
+    LIKE = "like"
+    HAS = "has"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """``field <op> value``; ``field`` may be dotted into the object's data."""
+
+    field: str
+    op: Op
+    value: Any
+
+
+@dataclass(frozen=True)
+class Sort:
+    field: str
+    descending: bool = False
+
+
+class StorageError(Exception):
+    """The backend failed (unreachable, corrupt, locked); the request is 503."""
+
+
+class ObjectExists(Exception):
+    """A create found a live object with the same id."""
+
+    def __init__(self, existing: dict[str, Any]) -> None:
+        super().__init__(existing.get("id"))
+        self.existing = existing
+
+
+Permissions = dict[str, set[str]]
+
+
+class Session(Protocol):
+    """One transaction.  Objects are plain dicts with ``id`` and ``last_modified``."""
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def get(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any] | None:
+        """The live object, or None (tombstones are not returned)."""
+
+    def create(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """Insert ``obj`` (which carries its ``id``) with a new ``last_modified``.
+
+        Raises ObjectExists when a live object has that id.
+        """
+
+    def update(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """Replace (or create) the object with ``obj['id']``; new ``last_modified``."""
+
+    def delete(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any]:
+        """Replace the object by a tombstone and return it."""
+
+    def purge_children(self, parent_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """Remove everything below ``parent_id``, tombstones included.
+
+        Returns ``(resource, parent_id, object)`` for each live object removed,
+        parents before children, so a cascade can emit its events.
+        """
+
+    def list(
+        self,
+        resource: str,
+        parent_id: str,
+        filters: Sequence[Filter] = (),
+        sorting: Sequence[Sort] = (),
+        pagination: Sequence[Sequence[Filter]] = (),
+        limit: int | None = None,
+        include_deleted: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Objects matching all ``filters`` and any one group of ``pagination``."""
+
+    def count(self, resource: str, parent_id: str, filters: Sequence[Filter] = ()) -> int: ...
+
+    def timestamp(self, resource: str, parent_id: str) -> int:
+        """The highest ``last_modified`` ever given in this list (0 if none)."""
+
+    def get_permissions(self, uri: str) -> Permissions: ...
+
+    def set_permissions(self, uri: str, permissions: Mapping[str, set[str]]) -> None: ...
+
+    def delete_permissions(self, uri: str) -> None:
+        """Forget the permissions of ``uri`` and of every URI below it."""
+
+    def accessible_ids(
+        self,
+        parent_uri: str,
+        resource_path: str,
+        principals: Sequence[str],
+        permissions: Sequence[str],
+    ) -> set[str]:
+        """Ids of the objects at ``parent_uri/resource_path/<id>`` that grant one
+        of ``permissions`` to one of ``principals``."""
+
+
+class Storage(Protocol):
+    """A backend: hands out sessions and says whether it is healthy."""
+
+    def session(self, write: bool) -> Session:
+        """Begin a transaction; ``write`` takes the write lock up front."""
+
+    def healthy(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+@contextmanager
+def transaction(storage: Storage, write: bool = True) -> Iterator[Session]:
+    """Run a block in one transaction: commit on success, roll back on error."""
+    session = storage.session(write=write)
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+
+
+def load_storage(settings: Mapping[str, Any]) -> Storage:
+    """Build the backend named by ``notifier.storage_backend``."""
+    key = "notifier.storage_backend"
+    name = str(settings[key])
+    known = ["notifier.storage.sqlite", "notifier.storage.postgresql"]
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name is None or not name.startswith(error.name):
+            raise
+        raise SettingsError(
+            key, f"no such module; accepted: {', '.join(known)}{suggestion(name, known)}", name
+        ) from None
+    factory = getattr(module, "load_from_settings", None)
+    if not callable(factory):
+        raise SettingsError(key, "module has no load_from_settings(settings) function", name)
+    storage: Storage = factory(settings)
+    return storage

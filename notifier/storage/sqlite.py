@@ -1,0 +1,301 @@
+"""The embedded default backend: one SQLite file in WAL mode.
+
+Each thread keeps its own connection.  A write session takes the write lock
+up front (``BEGIN IMMEDIATE``), so the read-then-write of a request
+(``If-Match``, the next ``last_modified``) cannot interleave with another
+writer; reads run in a deferred transaction on a consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError
+from notifier.storage.sql import Conditions
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE objects (
+    parent_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    id TEXT NOT NULL,
+    last_modified INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL,
+    PRIMARY KEY (parent_id, resource, id)
+);
+CREATE INDEX objects_by_modified ON objects (parent_id, resource, last_modified);
+CREATE TABLE timestamps (
+    parent_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    last_modified INTEGER NOT NULL,
+    PRIMARY KEY (parent_id, resource)
+);
+CREATE TABLE permissions (
+    object_uri TEXT NOT NULL,
+    permission TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    PRIMARY KEY (object_uri, permission, principal)
+);
+CREATE INDEX permissions_by_principal ON permissions (principal, object_uri);
+"""
+
+
+def _json_path(field: str) -> str:
+    return "$" + "".join(f'."{part}"' for part in field.split("."))
+
+
+CONDITIONS = Conditions("?", lambda field: f"json_extract(data, '{_json_path(field)}')")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def below(uri: str) -> tuple[str, str]:
+    """The half-open key range of every URI strictly below ``uri``."""
+    return uri + "/", uri + "0"  # "0" sorts right after "/"
+
+
+def _to_object(row: sqlite3.Row) -> dict[str, Any]:
+    if row["deleted"]:
+        return {"id": row["id"], "last_modified": row["last_modified"], "deleted": True}
+    obj: dict[str, Any] = json.loads(row["data"])
+    obj["id"] = row["id"]
+    obj["last_modified"] = row["last_modified"]
+    return obj
+
+
+class SQLiteSession:
+    """One transaction on this thread's connection."""
+
+    def __init__(self, connection: sqlite3.Connection, write: bool) -> None:
+        self.db = connection
+        self._execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self.db.execute(sql, params)
+        except sqlite3.OperationalError as error:
+            raise StorageError(f"sqlite: {error}") from error
+
+    def commit(self) -> None:
+        if self.db.in_transaction:
+            self._execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self._execute("ROLLBACK")
+
+    def _row(self, resource: str, parent_id: str, object_id: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._execute(
+            "SELECT * FROM objects WHERE parent_id = ? AND resource = ? AND id = ?",
+            (parent_id, resource, object_id),
+        ).fetchone()
+        return row
+
+    def get(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any] | None:
+        row = self._row(resource, parent_id, object_id)
+        return None if row is None or row["deleted"] else _to_object(row)
+
+    def _next_timestamp(self, resource: str, parent_id: str) -> int:
+        current = self.timestamp(resource, parent_id)
+        stamp = max(now_ms(), current + 1)
+        self._execute(
+            "INSERT INTO timestamps (parent_id, resource, last_modified) VALUES (?, ?, ?)"
+            " ON CONFLICT (parent_id, resource)"
+            " DO UPDATE SET last_modified = excluded.last_modified",
+            (parent_id, resource, stamp),
+        )
+        return stamp
+
+    def _store(
+        self, resource: str, parent_id: str, obj: dict[str, Any], deleted: bool = False
+    ) -> dict[str, Any]:
+        stamp = self._next_timestamp(resource, parent_id)
+        data = {k: v for k, v in obj.items() if k not in ("id", "last_modified", "deleted")}
+        self._execute(
+            "INSERT OR REPLACE INTO objects (parent_id, resource, id, last_modified, deleted, data)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                parent_id,
+                resource,
+                obj["id"],
+                stamp,
+                int(deleted),
+                "{}" if deleted else json.dumps(data, separators=(",", ":")),
+            ),
+        )
+        if deleted:
+            return {"id": obj["id"], "last_modified": stamp, "deleted": True}
+        return {**data, "id": obj["id"], "last_modified": stamp}
+
+    def create(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
+        existing = self.get(resource, parent_id, obj["id"])
+        if existing is not None:
+            raise ObjectExists(existing)
+        return self._store(resource, parent_id, obj)
+
+    def update(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
+        return self._store(resource, parent_id, obj)
+
+    def delete(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any]:
+        return self._store(resource, parent_id, {"id": object_id}, deleted=True)
+
+    def purge_children(self, parent_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+        low, high = below(parent_id)
+        where = "(parent_id = ? OR (parent_id >= ? AND parent_id < ?))"
+        params = (parent_id, low, high)
+        rows = self._execute(
+            f"SELECT * FROM objects WHERE {where} AND deleted = 0"
+            " ORDER BY length(parent_id), parent_id, last_modified",
+            params,
+        ).fetchall()
+        self._execute(f"DELETE FROM objects WHERE {where}", params)
+        self._execute(f"DELETE FROM timestamps WHERE {where}", params)
+        return [(row["resource"], row["parent_id"], _to_object(row)) for row in rows]
+
+    def list(
+        self,
+        resource: str,
+        parent_id: str,
+        filters: Sequence[Filter] = (),
+        sorting: Sequence[Sort] = (),
+        pagination: Sequence[Sequence[Filter]] = (),
+        limit: int | None = None,
+        include_deleted: bool = False,
+    ) -> list[dict[str, Any]]:
+        params: list[Any] = [parent_id, resource]
+        where = CONDITIONS.where(filters, pagination, include_deleted, params)
+        sql = (
+            "SELECT * FROM objects WHERE parent_id = ? AND resource = ?"
+            f" AND {where} ORDER BY {CONDITIONS.order_by(sorting)}"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_to_object(row) for row in self._execute(sql, params)]
+
+    def count(self, resource: str, parent_id: str, filters: Sequence[Filter] = ()) -> int:
+        params: list[Any] = [parent_id, resource]
+        where = CONDITIONS.where(filters, (), False, params)
+        sql = f"SELECT count(*) FROM objects WHERE parent_id = ? AND resource = ? AND {where}"
+        return int(self._execute(sql, params).fetchone()[0])
+
+    def timestamp(self, resource: str, parent_id: str) -> int:
+        row = self._execute(
+            "SELECT last_modified FROM timestamps WHERE parent_id = ? AND resource = ?",
+            (parent_id, resource),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def get_permissions(self, uri: str) -> Permissions:
+        permissions: Permissions = {}
+        for row in self._execute(
+            "SELECT permission, principal FROM permissions WHERE object_uri = ?", (uri,)
+        ):
+            permissions.setdefault(row["permission"], set()).add(row["principal"])
+        return permissions
+
+    def set_permissions(self, uri: str, permissions: Mapping[str, set[str]]) -> None:
+        self._execute("DELETE FROM permissions WHERE object_uri = ?", (uri,))
+        rows = [(uri, perm, who) for perm, principals in permissions.items() for who in principals]
+        self.db.executemany(
+            "INSERT INTO permissions (object_uri, permission, principal) VALUES (?, ?, ?)", rows
+        )
+
+    def delete_permissions(self, uri: str) -> None:
+        low, high = below(uri)
+        self._execute(
+            "DELETE FROM permissions WHERE object_uri = ? OR (object_uri >= ? AND object_uri < ?)",
+            (uri, low, high),
+        )
+
+    def accessible_ids(
+        self,
+        parent_uri: str,
+        resource_path: str,
+        principals: Sequence[str],
+        permissions: Sequence[str],
+    ) -> set[str]:
+        prefix = f"{parent_uri}/{resource_path}/"
+        low, high = prefix, prefix[:-1] + "0"
+        marks = ", ".join("?" * len(principals))
+        perms = ", ".join("?" * len(permissions))
+        rows = self._execute(
+            f"SELECT DISTINCT object_uri FROM permissions WHERE principal IN ({marks})"
+            f" AND permission IN ({perms}) AND object_uri >= ? AND object_uri < ?",
+            (*principals, *permissions, low, high),
+        )
+        ids = (row[0][len(prefix) :] for row in rows)
+        return {object_id for object_id in ids if "/" not in object_id}
+
+
+class SQLiteStorage:
+    """Sessions on one SQLite file, a connection per thread."""
+
+    def __init__(self, path: str, busy_timeout: float = 5.0) -> None:
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._migrate(self._connection())
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                timeout=self.busy_timeout,
+                check_same_thread=True,
+            )
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            self._local.connection = connection
+        return connection
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version != 0:
+            raise StorageError(
+                f"{self.path}: schema version {version} is not the known {SCHEMA_VERSION}"
+            )
+        connection.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        log.info("created the notifier schema in %s", self.path)
+
+    def session(self, write: bool) -> SQLiteSession:
+        return SQLiteSession(self._connection(), write)
+
+    def healthy(self) -> bool:
+        try:
+            self._connection().execute("SELECT 1").fetchone()
+        except sqlite3.Error:
+            return False
+        return True
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+
+def load_from_settings(settings: Mapping[str, Any]) -> SQLiteStorage:
+    """``notifier.storage_url`` is the file's path (made absolute by ``main``)."""
+    path = str(settings["notifier.storage_url"])
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    return SQLiteStorage(path)

@@ -1,0 +1,107 @@
+"""``POST /v1/batch``: several requests in one transaction.
+
+As in Kinto, a subrequest that fails with a 4xx is reported in its place and
+the others go on; a server error fails the whole batch and rolls every
+subrequest back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cornice import Service
+from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPException
+from pyramid.request import Request
+from pyramid.response import Response
+
+from notifier.errors import invalid_parameter, json_http_error
+from notifier.transaction import ENVIRON_KEY
+from notifier.views.requests import json_body
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+PREFIX = "/v1"
+
+batch = Service(name="batch", path="/batch", description="Several requests in one transaction")
+
+
+def _merge(defaults: dict[str, Any], request: Any, index: int) -> dict[str, Any]:
+    if not isinstance(request, dict):
+        raise invalid_parameter("body", f"requests[{index}]", "must be an object with a path")
+    merged = {**defaults, **request}
+    if isinstance(defaults.get("headers"), dict) and isinstance(request.get("headers"), dict):
+        merged["headers"] = {**defaults["headers"], **request["headers"]}
+    path = merged.get("path")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise invalid_parameter("body", f"requests[{index}].path", "must be a path like /buckets/b")
+    method = str(merged.get("method", "GET")).upper()
+    if method not in METHODS:
+        raise invalid_parameter(
+            "body", f"requests[{index}].method", f"must be one of {', '.join(METHODS)}"
+        )
+    if not path.startswith(PREFIX + "/"):
+        path = PREFIX + path
+    if path.split("?")[0].rstrip("/") == PREFIX + "/batch":
+        raise invalid_parameter("body", f"requests[{index}].path", "a batch cannot contain a batch")
+    merged.update(path=path, method=method)
+    return merged
+
+
+def _read_requests(request: Request) -> list[dict[str, Any]]:
+    body = json_body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("requests"), list):
+        raise invalid_parameter(
+            "body", "requests", 'must be a list: {"requests": [{"method": ..., "path": ...}]}'
+        )
+    limit = request.registry.settings["notifier.batch_max_requests"]
+    count = len(body["requests"])
+    if not 0 < count <= limit:
+        raise invalid_parameter(
+            "body",
+            "requests",
+            f"must hold 1 to {limit} requests (notifier.batch_max_requests), got {count}",
+        )
+    defaults = body.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise invalid_parameter("body", "defaults", "must be an object")
+    return [_merge(defaults, each, index) for index, each in enumerate(body["requests"])]
+
+
+def _subrequest(parent: Request, spec: dict[str, Any]) -> Request:
+    headers = {
+        k: v
+        for k, v in parent.headers.items()
+        if k.lower() not in ("content-length", "content-type")
+    }
+    headers.update({str(k): str(v) for k, v in (spec.get("headers") or {}).items()})
+    sub = Request.blank(spec["path"], base_url=parent.application_url, headers=headers)
+    sub.method = spec["method"]
+    if "body" in spec and spec["method"] not in ("GET", "HEAD", "DELETE"):
+        sub.body = json.dumps(spec["body"]).encode()
+        sub.content_type = headers.get("Content-Type", "application/json")
+    sub.environ[ENVIRON_KEY] = parent.environ[ENVIRON_KEY]
+    return sub
+
+
+def _describe(spec: dict[str, Any], response: Response) -> dict[str, Any]:
+    body = json.loads(response.body) if response.body else None
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return {"status": response.status_code, "path": spec["path"], "body": body, "headers": headers}
+
+
+@batch.post()
+def post_batch(request: Request) -> dict[str, Any]:
+    responses = []
+    for spec in _read_requests(request):
+        sub = _subrequest(request, spec)
+        try:
+            response = request.invoke_subrequest(sub, use_tweens=False)
+        except HTTPException as error:
+            response = json_http_error(error, sub)
+        responses.append(_describe(spec, response))
+    return {"responses": responses}
+
+
+def includeme(config: Configurator) -> None:
+    config.add_cornice_service(batch)

@@ -1,0 +1,129 @@
+"""The OpenAPI 3 document of ``/v1/__api__``, built from the resource specs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.request import Request
+
+import notifier
+from notifier.views.specs import SPECS, ResourceSpec
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+LIST_PARAMETERS = ["_limit", "_token", "_since", "_before", "_sort", "_fields"]
+
+
+def _responses(ok: str, *codes: int) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": {"description": ok}}
+    for code in codes:
+        responses[str(code)] = {
+            "description": "Error",
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    return responses
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    return [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
+    ]
+
+
+def _operations(spec: ResourceSpec) -> dict[str, Any]:
+    body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Body"}}}}
+    query = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in LIST_PARAMETERS]
+    plural, single = spec.plural_path, spec.object_path
+    return {
+        plural: {
+            "parameters": _path_parameters(plural),
+            "get": {
+                "summary": f"List {spec.plural}",
+                "parameters": query,
+                "responses": _responses("The list", 400, 401, 403),
+            },
+            "post": {
+                "summary": f"Create a {spec.name}",
+                "requestBody": body,
+                "responses": {
+                    **_responses("Existed already", 400, 401, 403, 412),
+                    "201": {"description": "Created"},
+                },
+            },
+            "delete": {
+                "summary": f"Delete {spec.plural}",
+                "responses": _responses("Tombstones", 401, 403, 412),
+            },
+        },
+        single: {
+            "parameters": _path_parameters(single),
+            "get": {
+                "summary": f"Get a {spec.name}",
+                "responses": _responses("The object", 401, 403, 404),
+            },
+            "put": {
+                "summary": f"Create or replace a {spec.name}",
+                "requestBody": body,
+                "responses": {
+                    **_responses("Replaced", 400, 401, 403, 412),
+                    "201": {"description": "Created"},
+                },
+            },
+            "patch": {
+                "summary": f"Modify a {spec.name}",
+                "requestBody": body,
+                "responses": _responses("Modified", 400, 401, 403, 404, 412),
+            },
+            "delete": {
+                "summary": f"Delete a {spec.name}",
+                "responses": _responses("Tombstone", 401, 403, 404, 412),
+            },
+        },
+    }
+
+
+def openapi_document(request: Request) -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/": {"get": {"summary": "Server information", "responses": _responses("Info")}},
+        "/batch": {
+            "post": {
+                "summary": "Several requests in one transaction",
+                "responses": _responses("Each response", 400),
+            }
+        },
+        "/__heartbeat__": {"get": {"summary": "Health", "responses": _responses("OK", 503)}},
+        "/__lbheartbeat__": {"get": {"summary": "Alive", "responses": _responses("OK")}},
+        "/__version__": {"get": {"summary": "Version", "responses": _responses("OK")}},
+    }
+    for spec in SPECS:
+        paths.update(_operations(spec))
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": request.registry.settings["notifier.project_name"],
+            "version": notifier.__version__,
+        },
+        "servers": [{"url": request.application_url + "/v1"}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}},
+            "schemas": {
+                "Body": {
+                    "type": "object",
+                    "properties": {"data": {"type": "object"}, "permissions": {"type": "object"}},
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["code", "errno", "error"],
+                    "properties": {
+                        "code": {"type": "integer"},
+                        "errno": {"type": "integer"},
+                        "error": {"type": "string"},
+                        "message": {"type": "string"},
+                        "details": {},
+                    },
+                },
+            },
+        },
+        "security": [{"basicAuth": []}],
+    }

@@ -1,0 +1,108 @@
+"""Server information and health: ``/v1/``, heartbeats, version, the OpenAPI document."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from cornice import Service
+from pyramid.config import Configurator
+from pyramid.request import Request
+
+import notifier
+from notifier.views.default_bucket import default_bucket_id
+from notifier.views.openapi import openapi_document
+
+log = logging.getLogger(__name__)
+
+HealthCheck = Callable[[Request], Any]
+
+root = Service(name="root", path="/", description="Server information")
+heartbeat = Service(name="heartbeat", path="/__heartbeat__", description="Health of each part")
+lbheartbeat = Service(name="lbheartbeat", path="/__lbheartbeat__", description="Load balancers")
+version = Service(name="version", path="/__version__", description="Version")
+api = Service(name="api", path="/__api__", description="OpenAPI document")
+
+
+@root.get()
+def get_root(request: Request) -> dict[str, Any]:
+    settings = request.registry.settings
+    info: dict[str, Any] = {
+        "project_name": settings["notifier.project_name"],
+        "project_version": notifier.__version__,
+        "http_api_version": settings["notifier.http_api_version"],
+        "project_docs": "https://github.com/notifier/notifier",
+        "url": request.route_url("root"),
+        "settings": {
+            "batch_max_requests": settings["notifier.batch_max_requests"],
+            "readonly": False,
+        },
+        "capabilities": dict(request.registry.notifier_capabilities),
+    }
+    userid = request.authenticated_userid
+    if userid is not None:
+        secret = settings["notifier.userid_hmac_secret"]
+        info["user"] = {"id": userid, "bucket": default_bucket_id(secret, userid)}
+    return info
+
+
+@heartbeat.get()
+def get_heartbeat(request: Request) -> dict[str, Any]:
+    """Each registered check's result; 503 when any of them is falsy."""
+    results: dict[str, Any] = {}
+    for name, check in request.registry.notifier_heartbeats.items():
+        try:
+            results[name] = check(request)
+        except Exception:
+            log.exception("heartbeat check %s failed", name)
+            results[name] = False
+    if not all(_healthy(value) for value in results.values()):
+        request.response.status = 503
+    return results
+
+
+def _healthy(value: Any) -> bool:
+    if isinstance(value, dict):
+        return bool(value.get("ok", True))
+    return bool(value)
+
+
+@lbheartbeat.get()
+def get_lbheartbeat(request: Request) -> dict[str, Any]:
+    return {}
+
+
+@version.get()
+def get_version(request: Request) -> dict[str, Any]:
+    return {
+        "name": request.registry.settings["notifier.project_name"],
+        "version": notifier.__version__,
+        "source": "https://github.com/notifier/notifier",
+        "commit": "unknown",
+    }
+
+
+@api.get()
+def get_api(request: Request) -> dict[str, Any]:
+    return openapi_document(request)
+
+
+def add_heartbeat(config: Configurator, name: str, check: HealthCheck) -> None:
+    """Directive: report ``check(request)`` under ``name`` in ``/v1/__heartbeat__``."""
+    config.registry.notifier_heartbeats[name] = check
+
+
+def add_capability(config: Configurator, name: str, description: str, **extra: Any) -> None:
+    """Directive: announce a capability in ``/v1/``, as Kinto plugins do."""
+    config.registry.notifier_capabilities[name] = {"description": description, **extra}
+
+
+def includeme(config: Configurator) -> None:
+    config.registry.notifier_heartbeats = {}
+    config.registry.notifier_capabilities = {}
+    config.add_directive("add_heartbeat", add_heartbeat)
+    config.add_directive("add_capability", add_capability)
+    config.add_heartbeat("storage", lambda request: request.registry.notifier_storage.healthy())
+    for service in (root, heartbeat, lbheartbeat, version, api):
+        config.add_cornice_service(service)
