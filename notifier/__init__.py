@@ -46,6 +46,7 @@ def includeme(config: Configurator) -> None:
     add_error_views(config)
     config.include("notifier.transaction")
     config.include("notifier.views", route_prefix="/v1")
+    config.include("notifier.dispatch")
 
 
 def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
@@ -58,4 +59,10 @@ def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router
         settings["notifier.storage_url"] = os.path.join(here, url)
     with Configurator(settings=settings) as config:
         config.include(includeme)
-    return config.make_wsgi_app()
+    app = config.make_wsgi_app()
+    registry = config.registry
+    if registry.notifier_relay_in_process and registry.notifier_dispatcher.listeners:
+        registry.notifier_relay_stop = registry.notifier_relay.start_thread(
+            registry.notifier_relay_interval
+        )
+    return app

@@ -64,7 +64,65 @@ class ObjectExists(Exception):
 Permissions = dict[str, set[str]]
 
 
-class Session(Protocol):
+@dataclass
+class OutboxEntry:
+    """One pending delivery: an event's message for one listener."""
+
+    event_id: str
+    listener: str
+    message: str
+    seq: int = 0
+    attempts: int = 0
+    next_attempt_at: int = 0
+    created_at: int = 0
+    last_error: str | None = None
+    dead: bool = False
+
+
+@dataclass
+class OutboxStats:
+    backlog: int
+    oldest_created_at: int | None
+    dead: int
+
+
+def leading_due(entries: Sequence[OutboxEntry], now: int) -> list[OutboxEntry]:
+    """Of one listener's pending entries in outbox order, those due before the first
+    that is not: a listener never gets an event ahead of an earlier one."""
+    due = []
+    for entry in entries:
+        if entry.next_attempt_at > now:
+            break
+        due.append(entry)
+    return due
+
+
+class OutboxSession(Protocol):
+    """The outbox part of a session: pending deliveries, written with the change."""
+
+    def outbox_add(self, entries: Sequence[OutboxEntry]) -> None: ...
+
+    def outbox_claim(self, now: int, lease_ms: int, limit: int) -> list[OutboxEntry]:
+        """Lease up to ``limit`` due entries per listener (see ``leading_due``), in order."""
+
+    def outbox_done(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Remove delivered entries, by ``(event_id, listener)``."""
+
+    def outbox_retry(self, key: tuple[str, str], error: str, next_attempt_at: int | None) -> None:
+        """Count a failed attempt; ``next_attempt_at=None`` dead-letters the entry."""
+
+    def outbox_stats(self) -> OutboxStats: ...
+
+    def outbox_dead(self, limit: int) -> list[OutboxEntry]: ...
+
+    def outbox_replay(self, listener: str | None, now: int) -> int:
+        """Make dead entries (of one listener, or all) pending again; return how many."""
+
+    def outbox_purge(self, listener: str | None) -> int:
+        """Delete dead entries (of one listener, or all); return how many."""
+
+
+class Session(OutboxSession, Protocol):
     """One transaction.  Objects are plain dicts with ``id`` and ``last_modified``."""
 
     def commit(self) -> None: ...

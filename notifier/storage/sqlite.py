@@ -19,6 +19,7 @@ from typing import Any
 
 from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError
 from notifier.storage.sql import Conditions
+from notifier.storage.sqlite_outbox import SQLiteOutbox
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,19 @@ CREATE TABLE permissions (
     PRIMARY KEY (object_uri, permission, principal)
 );
 CREATE INDEX permissions_by_principal ON permissions (principal, object_uri);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    listener TEXT NOT NULL,
+    message TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_error TEXT,
+    dead INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (event_id, listener)
+);
+CREATE INDEX outbox_by_listener ON outbox (listener, dead, seq);
 """
 
 
@@ -76,18 +90,12 @@ def _to_object(row: sqlite3.Row) -> dict[str, Any]:
     return obj
 
 
-class SQLiteSession:
+class SQLiteSession(SQLiteOutbox):
     """One transaction on this thread's connection."""
 
     def __init__(self, connection: sqlite3.Connection, write: bool) -> None:
         self.db = connection
         self._execute("BEGIN IMMEDIATE" if write else "BEGIN")
-
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        try:
-            return self.db.execute(sql, params)
-        except sqlite3.OperationalError as error:
-            raise StorageError(f"sqlite: {error}") from error
 
     def commit(self) -> None:
         if self.db.in_transaction:
@@ -210,7 +218,7 @@ class SQLiteSession:
     def set_permissions(self, uri: str, permissions: Mapping[str, set[str]]) -> None:
         self._execute("DELETE FROM permissions WHERE object_uri = ?", (uri,))
         rows = [(uri, perm, who) for perm, principals in permissions.items() for who in principals]
-        self.db.executemany(
+        self._execute_many(
             "INSERT INTO permissions (object_uri, permission, principal) VALUES (?, ?, ?)", rows
         )
 

@@ -1,0 +1,154 @@
+"""The synchronous dispatcher: events of a committed write go to the INI's listeners.
+
+Before commit, the request's changes become ``ResourceChanged`` events and
+their matching deliveries go into the outbox, inside the transaction.  After
+commit, each listener gets its events in INI order, in the request thread; a
+listener that raises is logged and left to the relay, and neither fails the
+response nor stops the other listeners.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.request import Request
+
+from notifier.events import ResourceChanged
+from notifier.listeners.loader import LoadedListener, load_listeners
+from notifier.outbox import Relay, RetryPolicy, describe, now_ms
+from notifier.settings import Section
+from notifier.storage import OutboxEntry, Storage, transaction
+from notifier.transaction import AfterCommit, BeforeCommit, Change, current
+
+log = logging.getLogger(__name__)
+
+ENVIRON_KEY = "notifier.deliveries"
+
+
+def build_event(change: Change, request: Request | None) -> ResourceChanged:
+    """The event of one change: Kinto's payload keys, plus ``event_id``."""
+    payload: dict[str, Any] = {
+        "action": change.action,
+        "uri": change.uri,
+        "resource_name": change.resource_name,
+        "user_id": change.user_id,
+        "timestamp": change.new["last_modified"],
+        "event_id": uuid.uuid4().hex,
+        **change.parents,
+        f"{change.resource_name}_id": change.new["id"],
+    }
+    impacted: dict[str, Any] = {"new": change.new}
+    if change.old is not None:
+        impacted = {"old": change.old, "new": change.new}
+    return ResourceChanged(payload, [impacted], request)
+
+
+@dataclass
+class Delivery:
+    """The events one listener gets from one request."""
+
+    listener: LoadedListener
+    events: list[ResourceChanged] = field(default_factory=list)
+
+
+class Dispatcher:
+    """Matches events to listeners, records them in the outbox and delivers them."""
+
+    def __init__(
+        self, storage: Storage, listeners: Sequence[LoadedListener], policy: RetryPolicy
+    ) -> None:
+        self.storage = storage
+        self.listeners = list(listeners)
+        self.policy = policy
+
+    def match(self, events: Sequence[ResourceChanged]) -> list[Delivery]:
+        deliveries = []
+        for loaded in self.listeners:
+            mine = [event for event in events if loaded.wants(event)]
+            if mine:
+                deliveries.append(Delivery(loaded, mine))
+        return deliveries
+
+    def before_commit(self, event: BeforeCommit) -> None:
+        changes = event.transaction.changes
+        if not changes or not self.listeners:
+            return
+        events = [build_event(change, event.request) for change in changes]
+        deliveries = self.match(events)
+        now = now_ms()
+        lease = now + int(self.policy.lease * 1000)
+        entries = [
+            OutboxEntry(
+                e.event_id, d.listener.name, e.to_json(), next_attempt_at=lease, created_at=now
+            )
+            for d in deliveries
+            for e in d.events
+        ]
+        event.transaction.session.outbox_add(entries)
+        event.request.environ[ENVIRON_KEY] = deliveries
+
+    def after_commit(self, event: AfterCommit) -> None:
+        deliveries: list[Delivery] = event.request.environ.pop(ENVIRON_KEY, [])
+        if deliveries:
+            self.deliver(deliveries)
+
+    def deliver(self, deliveries: Sequence[Delivery]) -> None:
+        """Call each listener in INI order; record what was delivered and what failed."""
+        done: list[tuple[str, str]] = []
+        failed: list[tuple[Delivery, str]] = []
+        for delivery in deliveries:
+            name = delivery.listener.name
+            try:
+                delivery.listener.deliver(delivery.events)
+            except Exception as error:
+                log.exception(
+                    "listener %s failed on event(s) %s; the outbox relay will retry",
+                    name,
+                    ", ".join(e.event_id for e in delivery.events),
+                )
+                failed.append((delivery, describe(error)))
+                continue
+            done.extend((e.event_id, name) for e in delivery.events)
+        self._record(done, failed)
+
+    def _record(self, done: list[tuple[str, str]], failed: list[tuple[Delivery, str]]) -> None:
+        try:
+            with transaction(self.storage) as session:
+                if done:
+                    session.outbox_done(done)
+                due = self.policy.next_attempt_at(1, now_ms())
+                for delivery, error in failed:
+                    for e in delivery.events:
+                        session.outbox_retry((e.event_id, delivery.listener.name), error, due)
+        except Exception:
+            # The entries stay leased; the relay takes them over when the lease ends.
+            log.exception("could not record delivery outcomes in the outbox")
+
+
+def includeme(config: Configurator) -> None:
+    """Load and check the INI's listeners; subscribe the dispatcher; start the relay."""
+    settings = config.get_settings()
+    listeners = list(load_listeners(config, settings))
+    storage: Storage = config.registry.notifier_storage
+    policy = RetryPolicy.from_settings(settings)
+    dispatcher = Dispatcher(storage, listeners, policy)
+    config.registry.notifier_dispatcher = dispatcher
+    config.registry.notifier_relay = Relay(storage, listeners, policy)
+    config.add_subscriber(dispatcher.before_commit, BeforeCommit)
+    config.add_subscriber(dispatcher.after_commit, AfterCommit)
+    relay = Section(settings, "notifier.relay.")
+    config.registry.notifier_relay_interval = relay.float("interval", 1.0, minimum=0.01)
+    config.registry.notifier_relay_in_process = relay.bool("in_process", True)
+    config.add_heartbeat("outbox", outbox_heartbeat)
+
+
+def outbox_heartbeat(request: Request) -> dict[str, Any]:
+    stats = current(request).session.outbox_stats()
+    oldest = stats.oldest_created_at
+    age = round((now_ms() - oldest) / 1000, 3) if oldest is not None else 0
+    return {"ok": True, "backlog": stats.backlog, "oldest_age_seconds": age, "dead": stats.dead}

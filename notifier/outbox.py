@@ -1,0 +1,151 @@
+"""Durable pending deliveries and the relay that retries them.
+
+Before a write commits, each event is written to the outbox once for every
+listener whose filter matches it, in the same transaction.  After commit the
+dispatcher delivers and removes them.  Whatever is left (a listener raised,
+the process died) the relay delivers later: per listener in outbox order,
+with exponential backoff and jitter, until the attempt limit dead-letters
+the entry where ``notifier-outbox`` can list, replay or purge it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from notifier.events import ResourceChanged
+from notifier.listeners.loader import LoadedListener
+from notifier.settings import Section
+from notifier.storage import OutboxEntry, Storage, transaction
+
+log = logging.getLogger(__name__)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When to try again, and when to give up."""
+
+    max_attempts: int = 10
+    backoff_base: float = 1.0
+    backoff_max: float = 300.0
+    lease: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> RetryPolicy:
+        section = Section(settings, "notifier.outbox.")
+        return cls(
+            max_attempts=section.int("max_attempts", 10, minimum=1),
+            backoff_base=section.float("backoff_base", 1.0),
+            backoff_max=section.float("backoff_max", 300.0),
+            lease=section.float("lease", 30.0, minimum=0.001),
+        )
+
+    def next_attempt_at(self, attempts: int, now: int) -> int | None:
+        """When attempt ``attempts + 1`` is due, or None once the limit is reached.
+
+        Full jitter: a random delay up to base * 2**(attempts-1), capped, so a
+        crowd of failed deliveries does not retry in step.
+        """
+        if attempts >= self.max_attempts:
+            return None
+        ceiling = min(self.backoff_max, self.backoff_base * 2 ** max(attempts - 1, 0))
+        delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311 -- jitter, not security
+        return now + int(delay * 1000)
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+class Relay:
+    """Delivers what the outbox still holds, for the listeners this process loaded."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        listeners: Sequence[LoadedListener],
+        policy: RetryPolicy,
+        batch_size: int = 100,
+    ) -> None:
+        self.storage = storage
+        self.listeners = {loaded.name: loaded for loaded in listeners}
+        self.policy = policy
+        self.batch_size = batch_size
+
+    def run_once(self) -> int:
+        """Claim what is due, deliver it, record the outcome; return how many were delivered."""
+        with transaction(self.storage) as session:
+            claimed = session.outbox_claim(now_ms(), int(self.policy.lease * 1000), self.batch_size)
+        delivered = 0
+        ordered = sorted(claimed, key=lambda entry: (entry.listener, entry.seq))
+        for name, entries in groupby(ordered, key=lambda entry: entry.listener):
+            delivered += self._deliver(name, list(entries))
+        return delivered
+
+    def _deliver(self, name: str, entries: list[OutboxEntry]) -> int:
+        loaded = self.listeners.get(name)
+        if loaded is None:
+            error = f"no listener named {name!r} is configured in this process"
+            self._failed(entries, error)
+            return 0
+        try:
+            loaded.deliver([ResourceChanged.from_json(entry.message) for entry in entries])
+        except Exception as error:
+            log.warning(
+                "listener %s failed again on %d event(s) from %s: %s",
+                name,
+                len(entries),
+                entries[0].event_id,
+                describe(error),
+            )
+            self._failed(entries, describe(error))
+            return 0
+        with transaction(self.storage) as session:
+            session.outbox_done([(entry.event_id, entry.listener) for entry in entries])
+        log.info("relay delivered %d event(s) to listener %s", len(entries), name)
+        return len(entries)
+
+    def _failed(self, entries: list[OutboxEntry], error: str) -> None:
+        now = now_ms()
+        with transaction(self.storage) as session:
+            for entry in entries:
+                due = self.policy.next_attempt_at(entry.attempts + 1, now)
+                if due is None:
+                    log.error(
+                        "listener %s: event %s dead-lettered after %d attempts: %s",
+                        entry.listener,
+                        entry.event_id,
+                        entry.attempts + 1,
+                        error,
+                    )
+                session.outbox_retry((entry.event_id, entry.listener), error, due)
+
+    def run_forever(self, stop: threading.Event, interval: float) -> None:
+        """Relay until ``stop`` is set; a storage failure waits a round, never crashes."""
+        while not stop.is_set():
+            try:
+                busy = self.run_once() >= self.batch_size
+            except Exception:
+                log.exception("outbox relay round failed; retrying in %.1fs", interval)
+                busy = False
+            if not busy:
+                stop.wait(interval)
+
+    def start_thread(self, interval: float) -> threading.Event:
+        """Run the relay in a daemon thread of this process; set the event to stop it."""
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.run_forever, args=(stop, interval), name="notifier-relay", daemon=True
+        )
+        thread.start()
+        return stop
