@@ -49,8 +49,8 @@ def includeme(config: Configurator) -> None:
     config.include("notifier.dispatch")
 
 
-def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
-    """The WSGI application for ``pserve``: settings from the INI, then the environment."""
+def configure(global_config: dict[str, Any] | None, settings: dict[str, Any]) -> Configurator:
+    """A committed Configurator: INI settings, then the environment, then checks."""
     settings = load_settings(settings)
     here = (global_config or {}).get("here", os.getcwd())
     backend = settings["notifier.storage_backend"]
@@ -59,6 +59,21 @@ def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router
         settings["notifier.storage_url"] = os.path.join(here, url)
     with Configurator(settings=settings) as config:
         config.include(includeme)
+    return config
+
+
+def configure_from_ini(path: str) -> Configurator:
+    """The same configuration as the app of ``path``'s ``[app:main]``, without serving it."""
+    from pyramid.paster import get_appsettings
+
+    path = os.path.abspath(path)
+    settings = dict(get_appsettings(path, name="main"))
+    return configure({"here": os.path.dirname(path)}, settings)
+
+
+def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
+    """The WSGI application for ``pserve``; starts the in-process relay unless disabled."""
+    config = configure(global_config, settings)
     app = config.make_wsgi_app()
     registry = config.registry
     if registry.notifier_relay_in_process and registry.notifier_dispatcher.listeners:

@@ -106,10 +106,10 @@ def transaction_tween_factory(
                 state.session.rollback()
                 return response
             registry.notify(BeforeCommit(request, state))
+            state.session.commit()
         except BaseException:
             state.session.rollback()
             raise
-        state.session.commit()
         registry.notify(AfterCommit(request, state))
         return response
 

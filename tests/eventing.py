@@ -1,0 +1,51 @@
+"""Helpers for the event tests: an app with listeners, and Basic-auth headers."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from webtest import TestApp
+
+from notifier import main
+
+SECRET = "test-secret"
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+ALICE = basic("token", "alice-token")
+RECORDS = "/v1/buckets/b/collections/c/records"
+
+
+def make_app(tmp_path: Path, **settings: Any) -> TestApp:
+    base = {
+        "notifier.storage_url": str(tmp_path / "notifier.sqlite"),
+        "notifier.userid_hmac_secret": SECRET,
+        "notifier.relay.in_process": "false",
+    }
+    return TestApp(main({}, **{**base, **settings}))
+
+
+def with_listeners(tmp_path: Path, names: str, **settings: Any) -> TestApp:
+    """An app whose listeners are ``names``, each a recorder unless ``settings`` say."""
+    listeners = {
+        f"notifier.event_listeners.{n}.use": "tests.listeners.recorder" for n in names.split()
+    }
+    return make_app(tmp_path, **{"notifier.event_listeners": names, **listeners, **settings})
+
+
+def listener(app: TestApp, name: str) -> Any:
+    for loaded in app.app.registry.notifier_dispatcher.listeners:
+        if loaded.name == name:
+            return loaded.listener
+    raise KeyError(name)
+
+
+def create_collection(app: TestApp) -> None:
+    app.put_json("/v1/buckets/b", {}, headers=ALICE)
+    app.put_json("/v1/buckets/b/collections/c", {}, headers=ALICE)

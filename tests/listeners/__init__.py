@@ -1,0 +1,1 @@
+"""Listener modules that the tests name in their INI settings."""

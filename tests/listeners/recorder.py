@@ -1,0 +1,30 @@
+"""Records what it receives; fails its first ``fail_first`` calls when told to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifier import filters
+from notifier.events import ResourceChanged
+from notifier.listeners import ListenerBase
+from notifier.settings import Section
+
+
+class Recorder(ListenerBase):
+    def __init__(self, fail_first: int = 0, only_collection: str = "") -> None:
+        self.events: list[ResourceChanged] = []
+        self.calls = 0
+        self.fail_first = fail_first
+        if only_collection:
+            self.event_filter = filters.collections(only_collection)
+
+    def __call__(self, event: ResourceChanged) -> None:
+        self.calls += 1
+        if self.calls <= self.fail_first:
+            raise ConnectionError(f"refusing call {self.calls} on purpose")
+        self.events.append(event)
+
+
+def load_from_config(config: Any, prefix: str) -> Recorder:
+    section = Section(config.get_settings(), prefix)
+    return Recorder(section.int("fail_first", 0, minimum=0), section.str("only_collection", ""))

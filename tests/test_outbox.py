@@ -1,0 +1,284 @@
+"""Delivery guarantees: nothing for a rolled-back write, nothing lost after commit."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from notifier import outbox_cli
+from notifier.storage import StorageError, transaction
+from notifier.storage.sqlite import SQLiteSession
+from tests.eventing import ALICE, RECORDS, SECRET, create_collection, listener, with_listeners
+
+FAST_RETRIES = {
+    "notifier.outbox.backoff_base": "0.001",
+    "notifier.outbox.backoff_max": "0.001",
+    "notifier.outbox.lease": "0.001",
+}
+
+
+def stats(app):
+    with transaction(app.app.registry.notifier_storage, write=False) as session:
+        return session.outbox_stats()
+
+
+def relay_until_quiet(app, rounds=20):
+    relay = app.app.registry.notifier_relay
+    for _ in range(rounds):
+        time.sleep(0.005)
+        relay.run_once()
+
+
+def test_a_failing_listener_neither_fails_the_write_nor_stops_the_others(tmp_path, caplog):
+    app = with_listeners(
+        tmp_path, "flaky steady", **{"notifier.event_listeners.flaky.fail_first": "1"}
+    )
+    create_collection(app)
+    assert len(listener(app, "steady").events) == 2
+    failed_event = listener(app, "steady").events[0].event_id
+    assert f"listener flaky failed on event(s) {failed_event}" in caplog.text
+
+
+def test_the_relay_delivers_once_after_two_failures(tmp_path):
+    app = with_listeners(
+        tmp_path,
+        "flaky",
+        **{
+            "notifier.event_listeners.flaky.fail_first": "2",
+            "notifier.event_listeners.flaky.actions": "update",
+            **FAST_RETRIES,
+        },
+    )
+    create_collection(app)
+    app.patch_json("/v1/buckets/b", {"data": {"x": 1}}, headers=ALICE, status=200)
+    flaky = listener(app, "flaky")
+    assert flaky.events == [] and stats(app).backlog == 1
+    relay_until_quiet(app)
+    assert [e.payload["bucket_id"] for e in flaky.events] == ["b"]
+    assert flaky.events[0].request is None
+    assert flaky.calls == 3
+    assert stats(app).backlog == 0
+
+
+def test_delivered_events_leave_the_outbox(tmp_path):
+    app = with_listeners(tmp_path, "rec")
+    create_collection(app)
+    assert stats(app).backlog == 0
+
+
+def test_a_rolled_back_batch_delivers_nothing(tmp_path, monkeypatch):
+    app = with_listeners(tmp_path, "rec")
+    create_collection(app)
+    recorder = listener(app, "rec")
+    recorder.events.clear()
+    original = SQLiteSession.create
+    calls = []
+
+    def third_create_fails(self, resource, parent_id, obj):
+        calls.append(obj["id"])
+        if len(calls) == 3:
+            raise RuntimeError("injected fault")
+        return original(self, resource, parent_id, obj)
+
+    monkeypatch.setattr(SQLiteSession, "create", third_create_fails)
+    requests = [
+        {"method": "PUT", "path": f"/buckets/b/collections/c/records/r{n}", "body": {"data": {}}}
+        for n in range(4)
+    ]
+    app.post_json("/v1/batch", {"requests": requests}, headers=ALICE, status=500)
+    monkeypatch.undo()
+    assert recorder.events == []
+    assert stats(app).backlog == 0
+    assert app.get(RECORDS, headers=ALICE).json["data"] == []
+
+
+def test_a_failed_precondition_delivers_nothing(tmp_path):
+    app = with_listeners(tmp_path, "rec")
+    create_collection(app)
+    recorder = listener(app, "rec")
+    recorder.events.clear()
+    app.put_json(
+        "/v1/buckets/b", {"data": {"x": 1}}, headers={**ALICE, "If-Match": '"1"'}, status=412
+    )
+    assert recorder.events == [] and stats(app).backlog == 0
+
+
+def test_a_commit_that_fails_delivers_nothing(tmp_path, monkeypatch):
+    app = with_listeners(tmp_path, "rec")
+    create_collection(app)
+    recorder = listener(app, "rec")
+    recorder.events.clear()
+
+    def commit_fails(self):
+        raise StorageError("disk full (injected)")
+
+    monkeypatch.setattr(SQLiteSession, "commit", commit_fails)
+    response = app.put_json(f"{RECORDS}/r1", {"data": {}}, headers=ALICE, status=503)
+    monkeypatch.undo()
+    assert response.json["errno"] == 201
+    assert recorder.events == []
+    app.get(f"{RECORDS}/r1", headers=ALICE, status=404)
+
+
+def test_dead_letters_after_the_attempt_limit_then_replay(tmp_path, capsys):
+    app = with_listeners(
+        tmp_path,
+        "broken",
+        **{
+            "notifier.event_listeners.broken.fail_first": "1000",
+            "notifier.outbox.max_attempts": "3",
+            **FAST_RETRIES,
+        },
+    )
+    app.put_json("/v1/buckets/b", {}, headers=ALICE)
+    relay_until_quiet(app)
+    assert (stats(app).backlog, stats(app).dead) == (0, 1)
+    with transaction(app.app.registry.notifier_storage) as session:
+        [dead] = session.outbox_dead(10)
+        assert dead.attempts == 3
+        assert dead.last_error == "ConnectionError: refusing call 3 on purpose"
+        assert session.outbox_replay("broken", 0) == 1
+    assert (stats(app).backlog, stats(app).dead) == (1, 0)
+
+
+def write_ini(tmp_path: Path, listener_settings: str) -> Path:
+    ini = tmp_path / "app.ini"
+    ini.write_text(f"""
+[app:main]
+use = egg:notifier
+notifier.storage_url = notifier.sqlite
+notifier.userid_hmac_secret = {SECRET}
+notifier.relay.in_process = false
+notifier.outbox.lease = 0.2
+{listener_settings}
+
+[server:main]
+use = egg:waitress#main
+host = 127.0.0.1
+port = 0
+""")
+    return ini
+
+
+def test_outbox_cli_lists_replays_and_purges_dead_letters(tmp_path, capsys):
+    ini = write_ini(tmp_path, "")
+    from notifier import configure_from_ini
+
+    storage = configure_from_ini(str(ini)).registry.notifier_storage
+    with transaction(storage) as session:
+        from notifier.storage import OutboxEntry
+
+        session.outbox_add([OutboxEntry("e1", "gone", '{"action": "create"}', created_at=1)])
+        session.outbox_retry(("e1", "gone"), "boom", None)
+    assert outbox_cli.main([str(ini), "stats"]) == 0
+    assert json.loads(capsys.readouterr().out)["dead"] == 1
+    outbox_cli.main([str(ini), "dead"])
+    [listed] = json.loads(capsys.readouterr().out)
+    assert (listed["event_id"], listed["listener"], listed["last_error"]) == ("e1", "gone", "boom")
+    outbox_cli.main([str(ini), "replay", "--listener", "other"])
+    assert json.loads(capsys.readouterr().out) == {"replayed": 0}
+    outbox_cli.main([str(ini), "purge"])
+    assert json.loads(capsys.readouterr().out) == {"purged": 1}
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def test_events_survive_a_server_killed_between_commit_and_listeners(tmp_path):
+    """SIGKILL the server inside its listener; a relay started afterwards delivers."""
+    output = tmp_path / "events.jsonl"
+    ini = write_ini(
+        tmp_path,
+        f"""
+notifier.event_listeners = file
+notifier.event_listeners.file.use = tests.listeners.file_recorder
+notifier.event_listeners.file.path = {output}
+notifier.event_listeners.file.hang = true
+""",
+    )
+    from notifier.redis_server import free_port
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "notifier.serve", str(ini), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: _answers(port))
+        _put_bucket(port)
+        wait_for(Path(f"{output}.entered").exists)
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+    assert not output.exists()
+    time.sleep(0.3)  # the dead server's lease on its entries runs out
+    env["NOTIFIER_EVENT_LISTENERS_FILE_HANG"] = "false"
+    subprocess.run(
+        [sys.executable, "-m", "notifier.outbox_cli", str(ini), "relay", "--once"],
+        env=env,
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+    [line] = output.read_text().splitlines()
+    event = json.loads(line)
+    assert (event["action"], event["resource_name"], event["bucket_id"]) == (
+        "create",
+        "bucket",
+        "b",
+    )
+    assert event["event_id"] == Path(f"{output}.entered").read_text()
+
+
+def _answers(port: int) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/__lbheartbeat__", timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _put_bucket(port: int) -> None:
+    import threading
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/buckets/b",
+        method="PUT",
+        data=b"{}",
+        headers={**ALICE, "Content-Type": "application/json"},
+    )
+    # The response never comes: the listener hangs until the process is killed.
+    threading.Thread(
+        target=lambda: _ignore(urllib.request.urlopen, request, timeout=30), daemon=True
+    ).start()
+
+
+def _ignore(function, *args, **kwargs):
+    try:
+        function(*args, **kwargs)
+    except OSError:
+        pass
+
+
+def test_heartbeat_reports_the_outbox_backlog(tmp_path):
+    app = with_listeners(tmp_path, "flaky", **{"notifier.event_listeners.flaky.fail_first": "5"})
+    app.put_json("/v1/buckets/b", {}, headers=ALICE)
+    outbox = app.get("/v1/__heartbeat__").json["outbox"]
+    assert outbox["backlog"] == 1 and outbox["dead"] == 0
+    assert outbox["oldest_age_seconds"] >= 0
