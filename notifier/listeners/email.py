@@ -28,6 +28,7 @@ from pyramid_mailer.message import Message
 from notifier.events import ResourceChanged
 from notifier.listeners import ListenerBase
 from notifier.listeners.email_settings import EmailSettings
+from notifier.listeners.email_smtp import smtp_mailer
 from notifier.settings import Section, check_known_keys
 
 log = logging.getLogger(__name__)
@@ -50,14 +51,8 @@ class EmailListener(ListenerBase):
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.mailer = Mailer(
-            host=s.host,
-            port=s.port,
-            username=s.username,
-            password=s.password,
-            tls=s.tls,
-            ssl=s.ssl,
-        )
+        client = smtp_mailer(s.host, s.port, s.username, s.password, s.tls, s.ssl)
+        self.mailer = Mailer(smtp_mailer=client)
 
     def __call__(self, event: ResourceChanged) -> None:
         self.send(self.message(event))
