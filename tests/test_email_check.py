@@ -158,3 +158,15 @@ def test_a_listener_that_is_not_email_exits_2(
         "notifier-email-test: error: notifier.event_listeners.log.use: this command needs an"
         " email listener (use = notifier.listeners.email) (got 'function')\n"
     )
+
+
+def test_a_multi_line_body_from_the_ini(tmp_path: Path, smtp_server: SmtpServer) -> None:
+    body = "{user_id} {action}d {uri}\n\nNotifié <{object[title]}>"
+    ini = write_ini(tmp_path / "app.ini", email_settings(smtp_server.server, body=body))
+
+    assert main([ini, "--listener", "send_email"]) == 0
+
+    assert smtp_server.received[0].body == (
+        "notifier-email-test created /buckets/notifier-email-test/collections/test/records/test"
+        "\n\nNotifié <notifier-email-test>\n"
+    )
