@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from notifier.redis_server import PrivateRedis, redis_answers
+from tests.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +42,11 @@ def listname(redis_client: redis.Redis) -> Iterator[str]:
     keys = list(redis_client.scan_iter(f"{name}*"))
     if keys:
         redis_client.delete(*keys)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that stores what it receives."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()

@@ -1,0 +1,172 @@
+"""``notifier-email-test`` end to end against aiosmtpd."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from notifier.email_check import main
+from notifier.listeners.loading import listener_from_ini
+from notifier.settings import SettingsError
+from tests.email_helpers import PREFIX, RECIPIENTS, email_settings
+from tests.ini import write_ini
+from tests.smtp import SmtpServer, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "hunter2-%-secret"
+
+
+def test_sends_one_test_mail(
+    tmp_path: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ini = write_ini(tmp_path / "app.ini", email_settings(smtp_server.server))
+
+    assert main([ini, "--listener", "send_email"]) == 0
+
+    [mail] = smtp_server.received
+    subject = "[notifier-email-test] notifier-email-test created record in notifier-email-test"
+    assert mail.message["Subject"] == subject
+    assert sorted(mail.rcpt_tos) == sorted(RECIPIENTS)
+    assert capsys.readouterr().out == (
+        f"notifier-email-test: sent {subject!r} from Notifier <notifier@example.com> to"
+        f" {mail.message['To']} through {smtp_server.server} (listener send_email)\n"
+    )
+
+
+def test_to_replaces_the_recipients(tmp_path: Path, smtp_server: SmtpServer) -> None:
+    ini = write_ini(tmp_path / "app.ini", email_settings(smtp_server.server))
+
+    assert main([ini, "--listener", "send_email", "--to", "me@example.com"]) == 0
+
+    assert [mail.rcpt_tos for mail in smtp_server.received] == [["me@example.com"]]
+    assert smtp_server.received[0].message["To"] == "me@example.com"
+
+
+def test_environment_overrides_apply(
+    tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ini = write_ini(tmp_path / "app.ini", email_settings(f"127.0.0.1:{free_port()}"))
+    monkeypatch.setenv("NOTIFIER_EVENT_LISTENERS_SEND_EMAIL_SERVER", smtp_server.server)
+
+    assert main([ini, "--listener", "send_email"]) == 0
+    assert len(smtp_server.received) == 1
+
+
+def test_smtp_down_exits_1_without_the_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = f"127.0.0.1:{free_port()}"
+    settings = email_settings(server, username="notifier", password=PASSWORD)
+    ini = write_ini(tmp_path / "app.ini", settings)
+
+    assert main([ini, "--listener", "send_email"]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(
+        f"notifier-email-test: failed: email listener send_email: sending through {server}"
+        " failed: ConnectionRefusedError: "
+    )
+    assert PASSWORD not in captured.err
+
+
+def test_bad_settings_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ini = write_ini(tmp_path / "app.ini", email_settings("localhost:25", tls="maybe"))
+
+    assert main([ini, "--listener", "send_email"]) == 2
+    assert capsys.readouterr().err == (
+        f"notifier-email-test: error: {PREFIX}tls: expected a boolean, one of true, yes, on, 1,"
+        " false, no, off, 0 (got 'maybe')\n"
+    )
+
+
+def test_bad_to_and_missing_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ini = write_ini(tmp_path / "app.ini", email_settings("localhost:25"))
+
+    assert main([ini, "--listener", "send_email", "--to", "nobody"]) == 2
+    assert capsys.readouterr().err == (
+        "notifier-email-test: error: --to: expected an email address such as"
+        " notifier@example.com (got 'nobody')\n"
+    )
+    missing = str(tmp_path / "missing.ini")
+    assert main([missing, "--listener", "send_email"]) == 2
+    assert capsys.readouterr().err == (
+        f"notifier-email-test: error: [Errno 2] No such file or directory: {missing!r}\n"
+    )
+
+
+def test_unknown_or_non_email_listener_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = email_settings("localhost:25")
+    settings["notifier.event_listeners.other.use"] = "tests.ini"
+    ini = write_ini(tmp_path / "app.ini", settings)
+
+    assert main([ini, "--listener", "sendemail"]) == 2
+    assert capsys.readouterr().err == (
+        "notifier-email-test: error: notifier.event_listeners.sendemail.use: is required"
+        " (listeners configured in this file: other send_email)\n"
+    )
+    assert main([ini, "--listener", "other"]) == 2
+    assert capsys.readouterr().err == (
+        "notifier-email-test: error: notifier.event_listeners.other.use: the module has no"
+        " load_from_config(config, prefix) (got 'tests.ini')\n"
+    )
+
+
+def test_no_such_module_is_a_settings_error(tmp_path: Path) -> None:
+    settings = email_settings("localhost:25")
+    settings[PREFIX + "use"] = "notifier.listeners.emial"
+    ini = write_ini(tmp_path / "app.ini", settings)
+
+    with pytest.raises(SettingsError) as error:
+        listener_from_ini(ini, "send_email")
+    assert str(error.value) == f"{PREFIX}use: no such module (got 'notifier.listeners.emial')"
+
+
+def test_runs_as_a_module(tmp_path: Path, smtp_server: SmtpServer) -> None:
+    ini = write_ini(tmp_path / "app.ini", email_settings(smtp_server.server))
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NOTIFIER_")}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "notifier.email_check", ini, "--listener", "send_email"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("notifier-email-test: sent ")
+    assert len(smtp_server.received) == 1
+
+
+def load_from_config(config: object, prefix: str) -> object:
+    """A listener module that is not the email listener (this test module)."""
+    return lambda event: None
+
+
+def test_a_listener_that_is_not_email_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = {"notifier.event_listeners.log.use": "tests.test_email_check"}
+    ini = write_ini(tmp_path / "app.ini", settings)
+
+    assert main([ini, "--listener", "log"]) == 2
+    assert capsys.readouterr().err == (
+        "notifier-email-test: error: notifier.event_listeners.log.use: this command needs an"
+        " email listener (use = notifier.listeners.email) (got 'function')\n"
+    )
+
+
+def test_a_multi_line_body_from_the_ini(tmp_path: Path, smtp_server: SmtpServer) -> None:
+    body = "{user_id} {action}d {uri}\n\nNotifié <{object[title]}>"
+    ini = write_ini(tmp_path / "app.ini", email_settings(smtp_server.server, body=body))
+
+    assert main([ini, "--listener", "send_email"]) == 0
+
+    assert smtp_server.received[0].body == (
+        "notifier-email-test created /buckets/notifier-email-test/collections/test/records/test"
+        "\n\nNotifié <notifier-email-test>\n"
+    )
