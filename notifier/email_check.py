@@ -72,7 +72,7 @@ def sample_event() -> ResourceChanged:
 
 
 def _email_listener(path: str, name: str) -> EmailListener:
-    listener = listener_from_ini(path, name)
+    listener = listener_from_ini(path, name).listener
     if not isinstance(listener, EmailListener):
         key = f"notifier.event_listeners.{name}.use"
         problem = "this command needs an email listener (use = notifier.listeners.email)"

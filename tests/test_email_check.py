@@ -108,8 +108,9 @@ def test_unknown_or_non_email_listener_exit_2(
 
     assert main([ini, "--listener", "sendemail"]) == 2
     assert capsys.readouterr().err == (
-        "notifier-email-test: error: notifier.event_listeners.sendemail.use: is required"
-        " (listeners configured in this file: other send_email)\n"
+        "notifier-email-test: error: notifier.event_listeners.sendemail.use: is required:"
+        " no listener 'sendemail' is configured (did you mean 'send_email'?);"
+        " configured: other, send_email\n"
     )
     assert main([ini, "--listener", "other"]) == 2
     assert capsys.readouterr().err == (
@@ -125,7 +126,11 @@ def test_no_such_module_is_a_settings_error(tmp_path: Path) -> None:
 
     with pytest.raises(SettingsError) as error:
         listener_from_ini(ini, "send_email")
-    assert str(error.value) == f"{PREFIX}use: no such module (got 'notifier.listeners.emial')"
+    assert str(error.value) == (
+        f"{PREFIX}use: no module named 'notifier.listeners.emial' (did you mean"
+        " 'notifier.listeners.email'?); built-in listeners: notifier.listeners.log,"
+        " notifier.listeners.redis, notifier.listeners.email (got 'notifier.listeners.emial')"
+    )
 
 
 def test_runs_as_a_module(tmp_path: Path, smtp_server: SmtpServer) -> None:

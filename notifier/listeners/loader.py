@@ -34,6 +34,11 @@ class LoadedListener:
     def wants(self, event: ResourceChanged) -> bool:
         return self.event_filter(event)
 
+    def __call__(self, event: ResourceChanged) -> None:
+        """Deliver one event if the filter wants it: a worker's handler."""
+        if self.wants(event):
+            self.deliver([event])
+
     def deliver(self, events: Sequence[ResourceChanged]) -> None:
         deliver = getattr(self.listener, "deliver", None)
         if callable(deliver):
@@ -115,17 +120,30 @@ def _check_keys(name: str, prefix: str, settings: Mapping[str, Any], read: set[s
             )
 
 
+def _missing_use(settings: Mapping[str, Any], name: str, use_key: str) -> str:
+    if name in as_list(settings.get(PREFIX, "")):
+        return (
+            f"is required: {name!r} is listed in {PREFIX} but has no module to use,"
+            f" e.g. {use_key} = notifier.listeners.log"
+        )
+    configured = sorted(
+        key[len(PREFIX) + 1 : -len(".use")]
+        for key in settings
+        if key.startswith(PREFIX + ".") and key.endswith(".use")
+    )
+    return (
+        f"is required: no listener {name!r} is configured{suggestion(name, configured)};"
+        f" configured: {', '.join(configured) or 'none'}"
+    )
+
+
 def load_listener(config: Any, settings: Mapping[str, Any], name: str) -> LoadedListener:
     """Build the listener called ``name`` from its INI keys, or raise SettingsError."""
     prefix = f"{PREFIX}.{name}."
     use_key = prefix + "use"
     dotted = str(settings.get(use_key) or "").strip()
     if not dotted:
-        raise SettingsError(
-            use_key,
-            f"is required: {name!r} is listed in {PREFIX} but has no module to use,"
-            f" e.g. {use_key} = notifier.listeners.log",
-        )
+        raise SettingsError(use_key, _missing_use(settings, name, use_key))
     module = _import_listener_module(use_key, dotted)
     factory = getattr(module, "load_from_config", None)
     if not callable(factory):
