@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -270,10 +271,8 @@ def _put_bucket(port: int) -> None:
 
 
 def _ignore(function, *args, **kwargs):
-    try:
+    with contextlib.suppress(OSError):
         function(*args, **kwargs)
-    except OSError:
-        pass
 
 
 def test_heartbeat_reports_the_outbox_backlog(tmp_path):
