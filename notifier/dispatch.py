@@ -82,12 +82,14 @@ class Dispatcher:
         deliveries = self.match(events)
         now = now_ms()
         lease = now + int(self.policy.lease * 1000)
+        # Reads are not writes: they are delivered once, after the response, never retried.
         entries = [
             OutboxEntry(
                 e.event_id, d.listener.name, e.to_json(), next_attempt_at=lease, created_at=now
             )
             for d in deliveries
             for e in d.events
+            if e.action != "read"
         ]
         event.transaction.session.outbox_add(entries)
         event.request.environ[ENVIRON_KEY] = deliveries
@@ -138,6 +140,7 @@ def includeme(config: Configurator) -> None:
     policy = RetryPolicy.from_settings(settings)
     dispatcher = Dispatcher(storage, listeners, policy)
     config.registry.notifier_dispatcher = dispatcher
+    config.registry.notifier_reads_wanted = any(each.wants_reads for each in listeners)
     config.registry.notifier_relay = Relay(storage, listeners, policy)
     config.add_subscriber(dispatcher.before_commit, BeforeCommit)
     config.add_subscriber(dispatcher.after_commit, AfterCommit)

@@ -63,6 +63,7 @@ def test_read_is_an_opt_in_action(tmp_path):
     app = with_listeners(tmp_path, "rec", **{"notifier.event_listeners.rec.actions": "read"})
     write_a_bit(app)
     assert listener(app, "rec").events == []
+    assert app.app.registry.notifier_reads_wanted
 
 
 def event(action="create", resource="record", bucket="b", collection="c", object_id="r"):
@@ -109,3 +110,13 @@ def test_a_listener_declares_its_own_filter_and_the_ini_narrows_it(tmp_path):
         ("record", "c", "create"),
         ("record", "c", "create"),
     ]
+
+
+def test_a_listener_that_opts_into_reads_gets_one_event_per_object_read(tmp_path):
+    app = with_listeners(tmp_path, "rec", **{"notifier.event_listeners.rec.actions": "read"})
+    write_a_bit(app)
+    app.get(f"{RECORDS}/keep", headers=ALICE)
+    app.get(RECORDS, headers=ALICE)
+    got = [(e.action, e.payload["record_id"]) for e in listener(app, "rec").events]
+    assert got == [("read", "keep"), ("read", "keep")]
+    assert listener(app, "rec").events[0].impacted_objects[0]["new"]["n"] == 1

@@ -30,6 +30,7 @@ class LoadedListener:
     name: str
     listener: Listener
     event_filter: EventFilter
+    wants_reads: bool = False
 
     def wants(self, event: ResourceChanged) -> bool:
         return self.event_filter(event)
@@ -162,7 +163,8 @@ def load_listener(config: Any, settings: Mapping[str, Any], name: str) -> Loaded
     own = getattr(listener, "event_filter", None)
     if isinstance(own, EventFilter):
         chosen &= own
-    return LoadedListener(name, listener, chosen)
+    reads = "read" in as_list(settings.get(prefix + "actions", ""))
+    return LoadedListener(name, listener, chosen, wants_reads=reads)
 
 
 def listener_names(settings: Mapping[str, Any]) -> list[str]:

@@ -99,6 +99,13 @@ class Resource:
             )
         )
 
+    def _record_reads(self, objects: list[dict[str, Any]]) -> None:
+        """Reads become events only when a listener opted in with ``actions = read``."""
+        if getattr(self.request.registry, "notifier_reads_wanted", False):
+            for obj in objects:
+                if not obj.get("deleted"):
+                    self._record_change("read", None, obj)
+
     def _creator_permissions(self, requested: dict[str, set[str]] | None) -> dict[str, set[str]]:
         permissions = {name: set(who) for name, who in (requested or {}).items()}
         userid = self.request.authenticated_userid
@@ -177,6 +184,7 @@ class Resource:
         total = None
         if self.request.method == "HEAD":
             total = self.session.count(self.spec.name, self.parent_uri, filters)
+        self._record_reads(objects)
         return responses.listing(self.request, objects, stamp, next_page, total)
 
     def create(self) -> Response:
@@ -235,6 +243,7 @@ class Resource:
         check_read_preconditions(self.request, obj["last_modified"])
         if not_modified(self.request, obj["last_modified"]):
             return responses.not_modified(self.request, obj["last_modified"])
+        self._record_reads([obj])
         return self._object_response(obj)
 
     def put(self) -> Response:
