@@ -83,9 +83,11 @@ class Dispatcher:
         now = now_ms()
         lease = now + int(self.policy.lease * 1000)
         # Reads are not writes: they are delivered once, after the response, never retried.
+        messages = {e.event_id: e.to_json() for e in events if e.action != "read"}
         entries = [
             OutboxEntry(
-                e.event_id, d.listener.name, e.to_json(), next_attempt_at=lease, created_at=now
+                e.event_id, d.listener.name, messages[e.event_id], next_attempt_at=lease,
+                created_at=now,
             )
             for d in deliveries
             for e in d.events
