@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 
-from pyramid.paster import get_app, get_appsettings, setup_logging
+from pyramid.paster import get_app, setup_logging
 from waitress import serve
 
 
@@ -18,8 +18,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     ini = os.path.abspath(args.ini)
     setup_logging(ini)
-    server = get_appsettings(ini, name="main")  # validates the file early
-    del server
     app = get_app(ini, "main")
     options = _server_options(ini)
     host = args.host or options.get("host", "127.0.0.1")
