@@ -32,7 +32,7 @@ def get_root(request: Request) -> dict[str, Any]:
         "project_name": settings["notifier.project_name"],
         "project_version": notifier.__version__,
         "http_api_version": settings["notifier.http_api_version"],
-        "project_docs": "https://github.com/notifier/notifier",
+        "project_docs": request.route_url("api"),
         "url": request.route_url("root"),
         "settings": {
             "batch_max_requests": settings["notifier.batch_max_requests"],
@@ -78,8 +78,8 @@ def get_version(request: Request) -> dict[str, Any]:
     return {
         "name": request.registry.settings["notifier.project_name"],
         "version": notifier.__version__,
-        "source": "https://github.com/notifier/notifier",
-        "commit": "unknown",
+        "source": request.registry.settings.get("notifier.project_source", ""),
+        "commit": request.registry.settings.get("notifier.project_commit", "unknown"),
     }
 
 
