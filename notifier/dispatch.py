@@ -86,7 +86,10 @@ class Dispatcher:
         messages = {e.event_id: e.to_json() for e in events if e.action != "read"}
         entries = [
             OutboxEntry(
-                e.event_id, d.listener.name, messages[e.event_id], next_attempt_at=lease,
+                e.event_id,
+                d.listener.name,
+                messages[e.event_id],
+                next_attempt_at=lease,
                 created_at=now,
             )
             for d in deliveries
@@ -147,8 +150,8 @@ def includeme(config: Configurator) -> None:
     config.add_subscriber(dispatcher.before_commit, BeforeCommit)
     config.add_subscriber(dispatcher.after_commit, AfterCommit)
     relay = Section(settings, "notifier.relay.")
-    config.registry.notifier_relay_interval = relay.float("interval", 1.0, minimum=0.01)
-    config.registry.notifier_relay_in_process = relay.bool("in_process", True)
+    config.registry.notifier_relay_interval = relay.float("interval", minimum=0.01)
+    config.registry.notifier_relay_in_process = relay.bool("in_process")
     config.add_heartbeat("outbox", outbox_heartbeat)
 
 

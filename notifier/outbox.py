@@ -44,10 +44,10 @@ class RetryPolicy:
     def from_settings(cls, settings: Mapping[str, Any]) -> RetryPolicy:
         section = Section(settings, "notifier.outbox.")
         return cls(
-            max_attempts=section.int("max_attempts", 10, minimum=1),
-            backoff_base=section.float("backoff_base", 1.0),
-            backoff_max=section.float("backoff_max", 300.0),
-            lease=section.float("lease", 30.0, minimum=0.001),
+            max_attempts=section.int("max_attempts", minimum=1),
+            backoff_base=section.float("backoff_base"),
+            backoff_max=section.float("backoff_max"),
+            lease=section.float("lease", minimum=0.001),
         )
 
     def next_attempt_at(self, attempts: int, now: int) -> int | None:

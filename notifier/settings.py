@@ -27,6 +27,12 @@ DEFAULTS: dict[str, str] = {
     "paginate_by": "",
     "max_request_body_bytes": "1048576",
     "event_listeners": "",
+    "outbox.max_attempts": "10",
+    "outbox.backoff_base": "1.0",
+    "outbox.backoff_max": "300",
+    "outbox.lease": "30",
+    "relay.in_process": "true",
+    "relay.interval": "1.0",
 }
 
 TRUE_WORDS = ("true", "yes", "on", "1")
@@ -150,7 +156,34 @@ def load_settings(
         name = environ_name(key)
         if name in environ:
             merged[key] = environ[name]
+    merged.update(_listener_keys_from_environ(merged, environ))
     return merged
+
+
+def _listener_keys_from_environ(
+    settings: Mapping[str, Any], environ: Mapping[str, str]
+) -> dict[str, str]:
+    """Listener keys that only the environment sets, e.g. ``..._REDIS_POOL_SIZE``.
+
+    A listener's own keys are not in the defaults table, so they are found by
+    the listener names of ``notifier.event_listeners`` (and of ``.use`` keys).
+    """
+    root = PREFIX + "event_listeners"
+    names = set(as_list(settings.get(root, "")))
+    names |= {
+        key[len(root) + 1 :].rsplit(".", 1)[0]
+        for key in settings
+        if key.startswith(root + ".") and key.endswith(".use")
+    }
+    found: dict[str, str] = {}
+    for name in sorted(names, key=len, reverse=True):
+        start = environ_name(f"{root}.{name}.")
+        for variable, value in environ.items():
+            option = variable[len(start) :].lower()
+            key = f"{root}.{name}.{option}"
+            if variable.startswith(start) and option and key not in settings:
+                found.setdefault(key, value)
+    return found
 
 
 _REQUIRED = object()

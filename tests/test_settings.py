@@ -68,3 +68,22 @@ def test_environment_overrides_ini_and_defaults():
     assert merged["notifier.event_listeners.redis.url"] == "redis://b"
     assert merged["notifier.batch_max_requests"] == "5"
     assert merged["notifier.storage_backend"] == "notifier.storage.sqlite"
+
+
+def test_environment_sets_a_listener_key_absent_from_the_ini():
+    merged = load_settings(
+        {
+            "notifier.event_listeners": "send_email redis",
+            "notifier.event_listeners.send_email.use": "notifier.listeners.email",
+        },
+        environ={
+            "NOTIFIER_EVENT_LISTENERS_REDIS_POOL_SIZE": "4",
+            "NOTIFIER_EVENT_LISTENERS_SEND_EMAIL_PASSWORD": "s3cret",
+            "NOTIFIER_OUTBOX_MAX_ATTEMPTS": "3",
+            "UNRELATED": "x",
+        },
+    )
+    assert merged["notifier.event_listeners.redis.pool_size"] == "4"
+    assert merged["notifier.event_listeners.send_email.password"] == "s3cret"
+    assert merged["notifier.outbox.max_attempts"] == "3"
+    assert "notifier.event_listeners.send.email_password" not in merged
