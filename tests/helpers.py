@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
@@ -42,36 +41,57 @@ class Settings:
         return self.settings
 
 
-def start(args: Sequence[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """A Python subprocess in the repository root, stdout and stderr captured as text."""
-    return subprocess.Popen(
-        [sys.executable, *args], cwd=ROOT, text=True, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-    )
+class Process:
+    """A Python subprocess in the repository root whose output a thread collects."""
+
+    def __init__(self, args: Sequence[str], env: dict[str, str] | None = None) -> None:
+        self.popen = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def send_signal(self, signum: int) -> None:
+        self.popen.send_signal(signum)
+
+    def wait(self, timeout: float) -> int:
+        return self.popen.wait(timeout=timeout)
+
+    def poll(self) -> int | None:
+        return self.popen.poll()
+
+    def stop(self, timeout: float = 10.0) -> str:
+        """Kill the process if it still runs and return what it printed."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGKILL)
+        self.popen.wait(timeout=timeout)
+        self.reader.join(timeout)
+        return self.output
 
 
-def stop(process: subprocess.Popen[str], timeout: float = 10.0) -> str:
-    """Kill ``process`` if it still runs and return what it printed."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGKILL)
-    output, _ = process.communicate(timeout=timeout)
-    return output
+def start(args: Sequence[str], env: dict[str, str] | None = None) -> Process:
+    return Process(args, env)
 
 
-def read_lines(process: subprocess.Popen[str], count: int, timeout: float = 10.0) -> list[str]:
+def stop(process: Process, timeout: float = 10.0) -> str:
+    return process.stop(timeout)
+
+
+def read_lines(process: Process, count: int, timeout: float = 10.0) -> list[str]:
     """The first ``count`` lines ``process`` prints; fail after ``timeout`` seconds."""
-    lines: queue.Queue[str] = queue.Queue()
-    assert process.stdout is not None
-    stream = process.stdout
-    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
-    deadline = time.monotonic() + timeout
-    got: list[str] = []
-    while len(got) < count:
-        try:
-            got.append(lines.get(timeout=max(0.0, deadline - time.monotonic())))
-        except queue.Empty:
-            raise AssertionError(f"got {len(got)} of {count} lines: {got}") from None
-    return got
+    wait_for(lambda: len(process.lines) >= count, timeout)
+    return process.lines[:count]
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0, step: float = 0.02) -> Any:
