@@ -54,6 +54,8 @@ def connect(
     ``retries`` immediate retries (no backoff) cover a pooled connection that
     went stale when Redis restarted; callers own any longer retry policy, so
     the redis-py default (several retries with second-long backoffs) is off.
+    A retried command may have run once already (its reply was lost): workers
+    use ``retries=0`` so that they see the error and recover their claims.
     """
     pool = redis.BlockingConnectionPool.from_url(
         url,

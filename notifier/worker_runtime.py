@@ -50,7 +50,7 @@ class Runtime:
         self.name = f"{config.listname}@{redact(config.redis_url)}"
         self.client = connect(
             config.redis_url, socket_timeout=config.read_timeout,
-            pool_size=config.concurrency + 2, pool_timeout=config.read_timeout,
+            pool_size=config.concurrency + 2, pool_timeout=config.read_timeout, retries=0,
         )
         base = f"{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(3)}"
         self.consumers = [
@@ -140,6 +140,8 @@ class Runtime:
         try:
             while not self.warm.is_set():
                 try:
+                    if outage:
+                        self._recover(consumer)
                     batch = consumer.claim(self.config.batch_size, timeout)
                     if not batch and self.config.burst and self._drained():
                         return
@@ -154,6 +156,18 @@ class Runtime:
                     self._handle(consumer, batch)
         finally:
             self.wake.set()
+
+    def _recover(self, consumer: Consumer) -> None:
+        """After an outage: a claim whose reply was lost left messages we never saw.
+
+        Between batches this thread holds nothing, so whatever its processing
+        list holds goes back to the queue's head.
+        """
+        moved = consumer.requeue_all()
+        if moved:
+            self.stats.add(requeued=moved)
+            log.warning("worker %s: gave back %d message(s) claimed while redis went away",
+                        consumer.worker_id, moved)
 
     def _handle(self, consumer: Consumer, batch: Sequence[bytes]) -> None:
         """Handle a claimed batch in order; acknowledge the successes together."""

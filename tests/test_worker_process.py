@@ -142,7 +142,13 @@ def test_worker_rides_out_a_redis_restart(restartable, tmp_path):
         wait_for(lambda: "redis unavailable" in process.output)
         restartable.start()
         fill(client, "q", range(50, 80))
-        wait_for(lambda: {f"done ev-{n}" for n in range(80)} <= set(lines(out)), timeout=30)
+        expected = {f"done ev-{n}" for n in range(80)}
+        try:
+            wait_for(lambda: expected <= set(lines(out)), timeout=30)
+        except AssertionError:
+            state = {key: client.type(key) for key in client.scan_iter("q*")}
+            raise AssertionError(f"missing {sorted(expected - set(lines(out)))}; keys {state};"
+                                 f" queue {ids(client, 'q')}\n{process.output}") from None
         assert process.poll() is None
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
