@@ -1,0 +1,87 @@
+"""The Redis listener: one JSON message per event, RPUSHed onto a list.
+
+A plain ``BLPOP`` consumer gets events in commit order; the reliable worker
+runtime (``notifier.worker``) claims them with ``BLMOVE``.  When Redis is down
+the listener raises at once and the outbox relay retries later, so sockets
+have short timeouts and there is no retry loop here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+
+from notifier.events import ResourceChanged
+from notifier.listeners import ListenerBase
+from notifier.redis_url import check_url, connect, redact
+from notifier.settings import Section, check_known_keys
+
+log = logging.getLogger(__name__)
+
+#: Keys this listener reads, and the ones the dispatcher reads under its prefix.
+OWN_KEYS = ("url", "pool_size", "pool_timeout", "socket_timeout", "listname")
+DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
+
+DEFAULT_LISTNAME = "eventqueue"
+#: Values per RPUSH inside one MULTI, so a big cascade is not one huge command.
+PUSH_CHUNK = 1000
+
+
+class RedisListener(ListenerBase):
+    """RPUSH each event's message onto ``listname``."""
+
+    def __init__(self, client: redis.Redis, listname: str, name: str = "redis") -> None:
+        self.client = client
+        self.listname = listname
+        self.name = name
+
+    def __call__(self, event: ResourceChanged) -> None:
+        self.client.rpush(self.listname, event.to_json())
+
+    def deliver(self, events: Sequence[ResourceChanged]) -> None:
+        """Push all events in one MULTI/EXEC: all or nothing, in order."""
+        if not events:
+            return
+        messages = [event.to_json() for event in events]
+        with self.client.pipeline(transaction=True) as pipe:
+            for start in range(0, len(messages), PUSH_CHUNK):
+                pipe.rpush(self.listname, *messages[start : start + PUSH_CHUNK])
+            pipe.execute()
+
+    def ping(self) -> bool:
+        """True when Redis answers; raises redis.RedisError when it does not."""
+        return bool(self.client.ping())
+
+    def close(self) -> None:
+        self.client.close()
+        self.client.connection_pool.disconnect()
+
+    def __repr__(self) -> str:
+        kwargs = self.client.connection_pool.connection_kwargs
+        where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+        return f"<RedisListener {self.name} {where} db={kwargs.get('db', 0)} {self.listname!r}>"
+
+
+def load_from_config(config: Any, prefix: str) -> RedisListener:
+    """Build the listener from the settings under ``prefix``.
+
+    Raises SettingsError naming the key for a bad URL scheme, pool size or
+    timeout, and for an unknown key under the prefix.
+    """
+    settings = config.get_settings()
+    check_known_keys(prefix, settings, OWN_KEYS + DISPATCHER_KEYS)
+    section = Section(settings, prefix)
+    url = check_url(section.key("url"), section.str("url"))
+    client = connect(
+        url,
+        pool_size=section.int("pool_size", 10, minimum=1),
+        pool_timeout=section.float("pool_timeout", 5.0),
+        socket_timeout=section.float("socket_timeout", 2.0, minimum=0.001),
+    )
+    listname = section.str("listname", DEFAULT_LISTNAME)
+    name = prefix.rstrip(".").rsplit(".", 1)[-1]
+    log.info("redis listener %s: %s list %r", name, redact(url), listname)
+    return RedisListener(client, listname, name=name)

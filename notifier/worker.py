@@ -1,0 +1,63 @@
+"""The reliable worker runtime: ``run(handler, config)`` and the ``notifier-worker`` CLI.
+
+Guarantees: a claimed message sits in this worker's processing list until the
+handler returns (then it is acknowledged) or raises (then it is retried with
+backoff, and dead-lettered after ``max_attempts``).  A worker that dies leaves
+its messages to the reaper of any other worker.  The first SIGTERM/SIGINT
+finishes the current message; the second gives it back to the queue and stops.
+
+Concurrency is threads, one worker id (processing list) per thread: handlers
+are mostly I/O (mail, HTTP, databases), threads share one connection pool and
+one signal handler, and a crash of the process is handled by the reaper like
+any other.  For CPU-bound handlers run more processes.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
+
+from notifier.worker_config import WorkerConfig
+from notifier.worker_runtime import Handler, Runtime
+from notifier.worker_status import LogStatus, StatusReporter, WorkerStats
+
+__all__ = ["Handler", "WorkerConfig", "WorkerStats", "main", "run"]
+
+
+def run(
+    handler: Handler, config: WorkerConfig, status: StatusReporter | None = None
+) -> WorkerStats:
+    """Handle messages until stopped (or, in burst mode, until none is left)."""
+    runtime = Runtime(handler, config, status or LogStatus())
+    previous = _install_signals(runtime.on_signal)
+    try:
+        return runtime.run()
+    finally:
+        _restore_signals(previous)
+        runtime.close()
+
+
+def _install_signals(callback: Callable[[int, FrameType | None], None]) -> dict[int, Any]:
+    """SIGTERM and SIGINT go to ``callback``; only possible in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, callback) for signum in (signal.SIGTERM, signal.SIGINT)}
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``notifier-worker`` console script."""
+    from notifier.worker_cli import worker_main
+
+    return worker_main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

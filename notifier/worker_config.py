@@ -1,0 +1,69 @@
+"""WorkerConfig: how a worker reads its queue, from arguments or from the app's INI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from notifier.redis_url import check_url
+from notifier.settings import Section, load_settings
+
+#: Largest batch one claim script moves (Lua's unpack() has a stack limit).
+MAX_BATCH = 1000
+
+
+@dataclass
+class WorkerConfig:
+    """How a worker reads its queue.  Times are in seconds."""
+
+    redis_url: str
+    listname: str
+    burst: bool = False
+    concurrency: int = 1
+    batch_size: int = 1
+    max_attempts: int = 5
+    backoff_base: float = 1.0
+    backoff_max: float = 300.0
+    heartbeat_ttl: float = 30.0
+    block_timeout: float = 1.0
+    socket_timeout: float | None = None
+    redis_retry_max: float = 30.0
+
+    def __post_init__(self) -> None:
+        check_url("redis_url", self.redis_url)
+        for name, minimum, maximum in (
+            ("concurrency", 1, 256), ("batch_size", 1, MAX_BATCH), ("max_attempts", 1, None),
+        ):
+            value = getattr(self, name)
+            if value < minimum or (maximum is not None and value > maximum):
+                upper = f" and <= {maximum}" if maximum else ""
+                raise ValueError(f"WorkerConfig.{name} must be >= {minimum}{upper}, got {value}")
+        for name in ("backoff_base", "backoff_max", "heartbeat_ttl", "block_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"WorkerConfig.{name} must be > 0, got {getattr(self, name)}")
+        if self.read_timeout <= self.block_timeout:
+            raise ValueError(
+                "WorkerConfig.socket_timeout must be longer than block_timeout"
+                f" ({self.read_timeout} <= {self.block_timeout}), or a blocking claim times out"
+            )
+
+    @property
+    def read_timeout(self) -> float:
+        """The socket timeout: ``socket_timeout``, by default 5s over the block timeout."""
+        return self.block_timeout + 5.0 if self.socket_timeout is None else self.socket_timeout
+
+    @classmethod
+    def from_ini(cls, path: str, listener_name: str, **overrides: Any) -> WorkerConfig:
+        """Read the Redis listener ``listener_name``'s URL and list from ``[app:main]``.
+
+        Raises SettingsError naming ``notifier.event_listeners.<name>.url`` when it
+        is missing or not a Redis URL.
+        """
+        from pyramid.paster import get_appsettings
+
+        settings = load_settings(get_appsettings(path))
+        section = Section(settings, f"notifier.event_listeners.{listener_name}.")
+        url = check_url(section.key("url"), section.str("url"))
+        listname = section.str("listname", "eventqueue")
+        values: dict[str, Any] = {"redis_url": url, "listname": listname, **overrides}
+        return cls(**values)

@@ -1,0 +1,94 @@
+"""Progress reports of a running worker: a live line on a TTY, log lines elsewhere."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Protocol, TextIO
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerStats:
+    """Counters of one ``run``: handled, failed attempts, dead-lettered, requeued."""
+
+    processed: int = 0
+    failed: int = 0
+    dead: int = 0
+    requeued: int = 0
+    started: float = field(default_factory=time.monotonic)
+    stopped: float | None = None
+    cold: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, processed: int = 0, failed: int = 0, dead: int = 0, requeued: int = 0) -> None:
+        with self._lock:
+            self.processed += processed
+            self.failed += failed
+            self.dead += dead
+            self.requeued += requeued
+
+    @property
+    def elapsed(self) -> float:
+        return (self.stopped or time.monotonic()) - self.started
+
+    @property
+    def rate(self) -> float:
+        """Messages handled per second since the start."""
+        return self.processed / self.elapsed if self.elapsed > 0 else 0.0
+
+    def summary(self, depth: int | None = None) -> str:
+        line = (
+            f"processed {self.processed}  failed {self.failed}  dead {self.dead}"
+            f"  {self.rate:.1f}/s"
+        )
+        return line if depth is None else f"{line}  depth {depth}"
+
+
+class StatusReporter(Protocol):
+    """Called by the supervisor every ``interval`` seconds, and once at the end."""
+
+    interval: float
+
+    def report(self, name: str, stats: WorkerStats, depth: int | None) -> None: ...
+
+    def finish(self, name: str, stats: WorkerStats) -> None: ...
+
+
+class LogStatus:
+    """Plain log lines, for journald, docker logs and files."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+
+    def report(self, name: str, stats: WorkerStats, depth: int | None) -> None:
+        log.info("worker %s: %s", name, stats.summary(depth))
+
+    def finish(self, name: str, stats: WorkerStats) -> None:
+        log.info("worker %s stopped after %.1fs: %s", name, stats.elapsed, stats.summary())
+
+
+class TtyStatus:
+    """One line rewritten in place on an interactive terminal."""
+
+    def __init__(self, stream: TextIO, interval: float = 0.5) -> None:
+        self.stream = stream
+        self.interval = interval
+
+    def report(self, name: str, stats: WorkerStats, depth: int | None) -> None:
+        self.stream.write(f"\r\x1b[K{name}: {stats.summary(depth)}")
+        self.stream.flush()
+
+    def finish(self, name: str, stats: WorkerStats) -> None:
+        self.stream.write(f"\r\x1b[K{name}: {stats.summary()} in {stats.elapsed:.1f}s\n")
+        self.stream.flush()
+
+
+def default_status(stream: TextIO | None = None) -> StatusReporter:
+    """A live line when ``stream`` (stderr by default) is a terminal, else log lines."""
+    stream = sys.stderr if stream is None else stream
+    return TtyStatus(stream) if stream.isatty() else LogStatus()
