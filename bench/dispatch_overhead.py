@@ -36,8 +36,14 @@ class NoOp(ListenerBase):
 
 def make_changes(count: int) -> list[Change]:
     return [
-        Change.make("create", "record", "/buckets/b/collections/c", None,
-                    {"id": f"r{n}", "last_modified": n, "title": "x" * 40}, "basicauth:alice")
+        Change.make(
+            "create",
+            "record",
+            "/buckets/b/collections/c",
+            None,
+            {"id": f"r{n}", "last_modified": n, "title": "x" * 40},
+            "basicauth:alice",
+        )
         for n in range(count)
     ]
 
@@ -45,8 +51,12 @@ def make_changes(count: int) -> list[Change]:
 def listeners(count: int, filtered: bool) -> list[LoadedListener]:
     chosen = filters.everything()
     if filtered:
-        chosen = (filters.actions("create", "update") & filters.resources("record")
-                  & filters.buckets("b*") & ~filters.ids("tmp-*"))
+        chosen = (
+            filters.actions("create", "update")
+            & filters.resources("record")
+            & filters.buckets("b*")
+            & ~filters.ids("tmp-*")
+        )
     return [LoadedListener(f"noop{n}", NoOp(), chosen) for n in range(count)]
 
 
@@ -83,13 +93,23 @@ def measure(args: argparse.Namespace, filtered: bool, outbox: bool, folder: Path
     changes = make_changes(args.events)
     samples = []
     for _ in range(args.runs):
-        elapsed = (with_outbox(dispatcher, storage, changes) if outbox
-                   else pure_dispatch(dispatcher, changes))
+        elapsed = (
+            with_outbox(dispatcher, storage, changes)
+            if outbox
+            else pure_dispatch(dispatcher, changes)
+        )
         samples.append(elapsed / (args.events * args.listeners) * 1e6)
-    return {"filtered": filtered, "outbox": outbox, "listeners": args.listeners,
-            "events": args.events, "us_per_event_per_listener": {
-                "median": round(statistics.median(samples), 2),
-                "min": round(min(samples), 2), "max": round(max(samples), 2)}}
+    return {
+        "filtered": filtered,
+        "outbox": outbox,
+        "listeners": args.listeners,
+        "events": args.events,
+        "us_per_event_per_listener": {
+            "median": round(statistics.median(samples), 2),
+            "min": round(min(samples), 2),
+            "max": round(max(samples), 2),
+        },
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,8 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        results = [measure(args, filtered, outbox, Path(folder))
-                   for outbox in (False, True) for filtered in (False, True)]
+        results = [
+            measure(args, filtered, outbox, Path(folder))
+            for outbox in (False, True)
+            for filtered in (False, True)
+        ]
     json.dump({"benchmark": "dispatch_overhead", "results": results}, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -37,10 +37,17 @@ from notifier.worker import WorkerConfig, run  # noqa: E402
 def message(number: int) -> str:
     record = {"id": f"r{number}", "last_modified": 1700000000000 + number, "title": "x" * 40}
     return ResourceChanged(
-        payload={"action": "create", "resource_name": "record", "event_id": f"ev-{number}",
-                 "uri": f"/buckets/b/collections/c/records/r{number}", "bucket_id": "b",
-                 "collection_id": "c", "record_id": f"r{number}", "user_id": "basicauth:a",
-                 "timestamp": record["last_modified"]},
+        payload={
+            "action": "create",
+            "resource_name": "record",
+            "event_id": f"ev-{number}",
+            "uri": f"/buckets/b/collections/c/records/r{number}",
+            "bucket_id": "b",
+            "collection_id": "c",
+            "record_id": f"r{number}",
+            "user_id": "basicauth:a",
+            "timestamp": record["last_modified"],
+        },
         impacted_objects=[{"new": record}],
     ).to_json()
 
@@ -74,15 +81,19 @@ def drain_raw(client: redis.Redis, listname: str, count: int) -> None:
 
 def drain_runtime(url: str, batch_size: int) -> Callable[[redis.Redis, str, int], None]:
     def drain(client: redis.Redis, listname: str, count: int) -> None:
-        stats = run(lambda event: None, WorkerConfig(
-            redis_url=url, listname=listname, burst=True, batch_size=batch_size))
+        stats = run(
+            lambda event: None,
+            WorkerConfig(redis_url=url, listname=listname, burst=True, batch_size=batch_size),
+        )
         if stats.processed != count:
             raise RuntimeError(f"processed {stats.processed} of {count}")
+
     return drain
 
 
-def measure(client: redis.Redis, count: int, drain: Callable[[redis.Redis, str, int], None]
-            ) -> float:
+def measure(
+    client: redis.Redis, count: int, drain: Callable[[redis.Redis, str, int], None]
+) -> float:
     listname = f"bench-{uuid.uuid4().hex[:12]}"
     try:
         fill(client, listname, count)
@@ -112,14 +123,19 @@ def main() -> None:
     client = redis.Redis.from_url(url, socket_timeout=30)
     try:
         cases: dict[str, Callable[[redis.Redis, str, int], None]] = {
-            "blpop": drain_blpop, "runtime": drain_runtime(url, 1)}
+            "blpop": drain_blpop,
+            "runtime": drain_runtime(url, 1),
+        }
         for size in [int(word) for word in args.batch_sizes.split(",")]:
             cases[f"runtime_batch_{size}"] = drain_runtime(url, size)
         cases["raw_pipelined"] = drain_raw
         version = client.info("server")["redis_version"]
         results = {name: measure(client, args.count, drain) for name, drain in cases.items()}
-        print(json.dumps({"count": args.count, "redis": version, "events_per_second": results},
-                         indent=2))
+        print(
+            json.dumps(
+                {"count": args.count, "redis": version, "events_per_second": results}, indent=2
+            )
+        )
     finally:
         client.close()
         if server is not None:

@@ -16,16 +16,18 @@ DEFAULT_LISTNAME = "eventqueue"
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_argument_group("queue (either --url/--listname or --ini/--listener)")
     where.add_argument("--url", help=f"Redis URL (default {DEFAULT_URL})")
-    where.add_argument("--listname", help=f"the list the listener pushes to (default "
-                       f"{DEFAULT_LISTNAME})")
+    where.add_argument(
+        "--listname", help=f"the list the listener pushes to (default {DEFAULT_LISTNAME})"
+    )
     where.add_argument("--ini", help="read the URL and list of a Redis listener from this INI")
-    where.add_argument("--listener", default="redis",
-                       help="the listener's name in notifier.event_listeners (default redis)")
+    where.add_argument(
+        "--listener",
+        default="redis",
+        help="the listener's name in notifier.event_listeners (default redis)",
+    )
 
 
-def source_from_args(
-    parser: argparse.ArgumentParser, args: argparse.Namespace
-) -> tuple[str, str]:
+def source_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[str, str]:
     """(redis_url, listname); exits with a usage error naming the bad setting."""
     if args.ini and (args.url or args.listname):
         parser.error("give either --ini/--listener or --url/--listname, not both")

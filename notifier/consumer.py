@@ -73,8 +73,14 @@ class Consumer:
     """Claim, acknowledge, retry and dead-letter for one worker id."""
 
     def __init__(
-        self, client: redis.Redis, keys: QueueKeys, worker_id: str, *,
-        max_attempts: int, backoff_base: float, backoff_max: float,
+        self,
+        client: redis.Redis,
+        keys: QueueKeys,
+        worker_id: str,
+        *,
+        max_attempts: int,
+        backoff_base: float,
+        backoff_max: float,
     ) -> None:
         self.client = client
         self.keys = keys
@@ -101,9 +107,7 @@ class Consumer:
         else:
             # Redis >= 6 takes decimal seconds; redis-py's stubs say int.
             blocking: Any = timeout
-            message = self.client.blmove(
-                self.keys.queue, self.processing, blocking, "LEFT", "LEFT"
-            )
+            message = self.client.blmove(self.keys.queue, self.processing, blocking, "LEFT", "LEFT")
         return [] if message is None else [message]
 
     def ack(self, messages: Sequence[bytes]) -> None:
@@ -127,8 +131,11 @@ class Consumer:
     def bury(self, message: bytes, error: str, attempts: int) -> None:
         """Move a message to the dead list with its last error."""
         letter = DeadLetter(
-            message=message.decode("utf-8", "replace"), error=error, attempts=attempts,
-            time=utcnow(), worker=self.worker_id,
+            message=message.decode("utf-8", "replace"),
+            error=error,
+            attempts=attempts,
+            time=utcnow(),
+            worker=self.worker_id,
         )
         with self.client.pipeline(transaction=True) as pipe:
             pipe.rpush(self.keys.dead, letter.to_json())

@@ -91,7 +91,9 @@ def reap(
     if returned or buried:
         log.warning(
             "reaper on %s: returned %d messages of dead workers to the queue, dead-lettered %d",
-            keys.listname, returned, buried,
+            keys.listname,
+            returned,
+            buried,
         )
     return int(returned), int(buried)
 

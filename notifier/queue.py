@@ -86,8 +86,10 @@ class DeadLetter:
     def from_json(cls, text: bytes | str) -> DeadLetter:
         data = json.loads(text)
         return cls(
-            message=str(data["message"]), error=str(data["error"]),
-            attempts=int(data["attempts"]), time=str(data["time"]),
+            message=str(data["message"]),
+            error=str(data["error"]),
+            attempts=int(data["attempts"]),
+            time=str(data["time"]),
             worker=str(data.get("worker", "")),
         )
 
@@ -109,9 +111,7 @@ def live_workers(client: redis.Redis, listname: str) -> dict[str, dict[str, Any]
     if not ids:
         return {}
     beats = client.mget([keys.heartbeat(worker_id) for worker_id in ids])
-    return {
-        worker_id: json.loads(beat) for worker_id, beat in zip(ids, beats, strict=True) if beat
-    }
+    return {worker_id: json.loads(beat) for worker_id, beat in zip(ids, beats, strict=True) if beat}
 
 
 def worker_alive(client: redis.Redis, listname: str) -> bool:

@@ -1,9 +1,9 @@
 """``notifier-queue``: look into a notifier Redis queue and manage its dead letters.
 
-    notifier-queue depth | inflight | workers
-    notifier-queue dead list [--start N] [--count N]
-    notifier-queue dead replay [--count N]
-    notifier-queue dead purge [--count N] --yes
+notifier-queue depth | inflight | workers
+notifier-queue dead list [--start N] [--count N]
+notifier-queue dead replay [--count N]
+notifier-queue dead purge [--count N] --yes
 """
 
 from __future__ import annotations
@@ -21,15 +21,19 @@ from notifier.redis_url import connect, redact
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="notifier-queue", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="notifier-queue",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_source_arguments(parser)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("depth", help="messages waiting, and retries pending")
     commands.add_parser("inflight", help="claimed, unacknowledged messages per worker")
     commands.add_parser("workers", help="workers with a live heartbeat")
     dead = commands.add_parser("dead", help="the dead-letter list").add_subparsers(
-        dest="dead_command", required=True)
+        dest="dead_command", required=True
+    )
     listing = dead.add_parser("list", help="print dead letters as JSON lines, oldest first")
     listing.add_argument("--start", type=int, default=0)
     listing.add_argument("--count", type=int, default=100)
@@ -44,9 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 def execute(client: redis.Redis, listname: str, args: argparse.Namespace) -> list[str]:
     """The output lines of one command."""
     if args.command == "depth":
-        return [f"queued {queue.depth(client, listname)}",
-                f"delayed {queue.delayed_count(client, listname)}",
-                f"dead {client.llen(queue.QueueKeys(listname).dead)}"]
+        return [
+            f"queued {queue.depth(client, listname)}",
+            f"delayed {queue.delayed_count(client, listname)}",
+            f"dead {client.llen(queue.QueueKeys(listname).dead)}",
+        ]
     if args.command == "inflight":
         return [f"{worker} {count}" for worker, count in queue.inflight(client, listname).items()]
     if args.command == "workers":

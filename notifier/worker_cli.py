@@ -24,17 +24,31 @@ def build_parser() -> argparse.ArgumentParser:
     add_source_arguments(parser)
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     parser.add_argument("--concurrency", type=int, default=1, help="handler threads (1)")
-    parser.add_argument("--batch-size", type=int, default=1,
-                        help=f"messages claimed per round trip, 1..{MAX_BATCH} (1)")
-    parser.add_argument("--max-attempts", type=int, default=5,
-                        help="attempts before a message goes to <listname>:dead (5)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1,
+        help=f"messages claimed per round trip, 1..{MAX_BATCH} (1)",
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=int,
+        default=5,
+        help="attempts before a message goes to <listname>:dead (5)",
+    )
     parser.add_argument("--heartbeat-ttl", type=float, default=30.0, help="seconds (30)")
-    parser.add_argument("--block-timeout", type=float, default=1.0,
-                        help="seconds a claim waits for a message (1)")
-    parser.add_argument("--backoff-base", type=float, default=1.0,
-                        help="first retry delay in seconds, doubled per attempt (1)")
-    parser.add_argument("--backoff-max", type=float, default=300.0,
-                        help="longest retry delay in seconds (300)")
+    parser.add_argument(
+        "--block-timeout", type=float, default=1.0, help="seconds a claim waits for a message (1)"
+    )
+    parser.add_argument(
+        "--backoff-base",
+        type=float,
+        default=1.0,
+        help="first retry delay in seconds, doubled per attempt (1)",
+    )
+    parser.add_argument(
+        "--backoff-max", type=float, default=300.0, help="longest retry delay in seconds (300)"
+    )
     parser.add_argument("-q", "--quiet", action="count", default=0, help="warnings only")
     return parser
 
@@ -58,8 +72,9 @@ def load_handler(spec: str) -> Handler:
     if not callable(handler):
         names = [name for name in vars(module) if callable(getattr(module, name))]
         hint = suggestion(function_name, names)
-        raise LookupError(f"handler {spec!r}: {module_name} has no function "
-                          f"{function_name!r}{hint}")
+        raise LookupError(
+            f"handler {spec!r}: {module_name} has no function {function_name!r}{hint}"
+        )
     return handler
 
 
@@ -74,10 +89,15 @@ def worker_main(argv: Sequence[str] | None = None) -> int:
     try:
         handler = load_handler(args.handler)
         config = WorkerConfig(
-            redis_url=url, listname=listname, burst=args.burst,
-            concurrency=args.concurrency, batch_size=args.batch_size,
-            max_attempts=args.max_attempts, heartbeat_ttl=args.heartbeat_ttl,
-            block_timeout=args.block_timeout, backoff_base=args.backoff_base,
+            redis_url=url,
+            listname=listname,
+            burst=args.burst,
+            concurrency=args.concurrency,
+            batch_size=args.batch_size,
+            max_attempts=args.max_attempts,
+            heartbeat_ttl=args.heartbeat_ttl,
+            block_timeout=args.block_timeout,
+            backoff_base=args.backoff_base,
             backoff_max=args.backoff_max,
         )
     except (LookupError, ValueError) as error:

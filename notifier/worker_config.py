@@ -32,7 +32,9 @@ class WorkerConfig:
     def __post_init__(self) -> None:
         check_url("redis_url", self.redis_url)
         for name, minimum, maximum in (
-            ("concurrency", 1, 256), ("batch_size", 1, MAX_BATCH), ("max_attempts", 1, None),
+            ("concurrency", 1, 256),
+            ("batch_size", 1, MAX_BATCH),
+            ("max_attempts", 1, None),
         ):
             value = getattr(self, name)
             if value < minimum or (maximum is not None and value > maximum):

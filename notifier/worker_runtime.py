@@ -49,14 +49,21 @@ class Runtime:
         self.keys = QueueKeys(config.listname)
         self.name = f"{config.listname}@{redact(config.redis_url)}"
         self.client = connect(
-            config.redis_url, socket_timeout=config.read_timeout,
-            pool_size=config.concurrency + 2, pool_timeout=config.read_timeout, retries=0,
+            config.redis_url,
+            socket_timeout=config.read_timeout,
+            pool_size=config.concurrency + 2,
+            pool_timeout=config.read_timeout,
+            retries=0,
         )
         base = f"{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(3)}"
         self.consumers = [
             Consumer(
-                self.client, self.keys, f"{base}.{number}", max_attempts=config.max_attempts,
-                backoff_base=config.backoff_base, backoff_max=config.backoff_max,
+                self.client,
+                self.keys,
+                f"{base}.{number}",
+                max_attempts=config.max_attempts,
+                backoff_base=config.backoff_base,
+                backoff_max=config.backoff_max,
             )
             for number in range(config.concurrency)
         ]
@@ -67,7 +74,8 @@ class Runtime:
         if not self.warm.is_set():
             log.warning(
                 "worker %s: %s, finishing the current message (again to stop at once)",
-                self.name, signal.Signals(signum).name,
+                self.name,
+                signal.Signals(signum).name,
             )
             self.warm.set()
         else:
@@ -76,15 +84,21 @@ class Runtime:
         self.wake.set()
 
     def run(self) -> WorkerStats:
-        log.info("worker %s: %d thread(s), batch %d%s", self.name, self.config.concurrency,
-                 self.config.batch_size, ", burst" if self.config.burst else "")
+        log.info(
+            "worker %s: %d thread(s), batch %d%s",
+            self.name,
+            self.config.concurrency,
+            self.config.batch_size,
+            ", burst" if self.config.burst else "",
+        )
         if not self._register():
             return self._finish()
         due = {"beat": 0.0, "reap": 0.0, "status": time.monotonic() + self.status.interval}
         self._housekeeping(due)  # reap first: a dead predecessor's messages are the oldest
         threads = [
-            threading.Thread(target=self._serve, args=(consumer,), daemon=True,
-                             name=f"notifier-worker-{number}")
+            threading.Thread(
+                target=self._serve, args=(consumer,), daemon=True, name=f"notifier-worker-{number}"
+            )
             for number, consumer in enumerate(self.consumers)
         ]
         for thread in threads:
@@ -99,8 +113,9 @@ class Runtime:
         outage = 0
         while not self.warm.is_set():
             try:
-                heartbeat(self.client, self.keys, self.worker_ids, self.info,
-                          self.config.heartbeat_ttl)
+                heartbeat(
+                    self.client, self.keys, self.worker_ids, self.info, self.config.heartbeat_ttl
+                )
                 return True
             except redis.RedisError as error:
                 outage += 1
@@ -119,8 +134,9 @@ class Runtime:
         now = time.monotonic()
         try:
             if now >= due["beat"]:
-                heartbeat(self.client, self.keys, self.worker_ids, self.info,
-                          self.config.heartbeat_ttl)
+                heartbeat(
+                    self.client, self.keys, self.worker_ids, self.info, self.config.heartbeat_ttl
+                )
                 due["beat"] = now + self.config.heartbeat_ttl / 3
             if now >= due["reap"]:
                 reap(self.client, self.keys, self.worker_ids, self.config.max_attempts)
@@ -130,8 +146,12 @@ class Runtime:
                 self.status.report(self.name, self.stats, int(self.client.llen(self.keys.queue)))
                 due["status"] = now + self.status.interval
         except redis.RedisError as error:
-            log.warning("worker %s: housekeeping failed, redis at %s: %s",
-                        self.name, redact(self.config.redis_url), error)
+            log.warning(
+                "worker %s: housekeeping failed, redis at %s: %s",
+                self.name,
+                redact(self.config.redis_url),
+                error,
+            )
 
     def _serve(self, consumer: Consumer) -> None:
         """One thread: claim, handle, acknowledge; ride out Redis outages."""
@@ -166,8 +186,11 @@ class Runtime:
         moved = consumer.requeue_all()
         if moved:
             self.stats.add(requeued=moved)
-            log.warning("worker %s: gave back %d message(s) claimed while redis went away",
-                        consumer.worker_id, moved)
+            log.warning(
+                "worker %s: gave back %d message(s) claimed while redis went away",
+                consumer.worker_id,
+                moved,
+            )
 
     def _handle(self, consumer: Consumer, batch: Sequence[bytes]) -> None:
         """Handle a claimed batch in order; acknowledge the successes together."""
@@ -199,8 +222,12 @@ class Runtime:
         try:
             self.handler(event)
         except Exception as error:
-            log.warning("worker %s: handler failed on event %s", self.name,
-                        event.payload.get("event_id"), exc_info=True)
+            log.warning(
+                "worker %s: handler failed on event %s",
+                self.name,
+                event.payload.get("event_id"),
+                exc_info=True,
+            )
             return "".join(traceback.format_exception_only(error)).strip(), False
         return None, False
 
@@ -210,11 +237,19 @@ class Runtime:
         if outcome is None:
             return
         if outcome.dead:
-            log.error("worker %s: message dead-lettered after %d attempts: %s",
-                      self.name, outcome.attempts, error)
+            log.error(
+                "worker %s: message dead-lettered after %d attempts: %s",
+                self.name,
+                outcome.attempts,
+                error,
+            )
         else:
-            log.info("worker %s: attempt %d failed, retrying in %.1fs",
-                     self.name, outcome.attempts, outcome.delay)
+            log.info(
+                "worker %s: attempt %d failed, retrying in %.1fs",
+                self.name,
+                outcome.attempts,
+                outcome.delay,
+            )
 
     def _settle(self, step: Callable[..., Any], *args: Any) -> Any:
         """Run a queue step until Redis takes it; give up only on a cold stop."""
@@ -240,8 +275,14 @@ class Runtime:
 
     def _pause_for_redis(self, error: Exception, outage: int, stop: threading.Event) -> None:
         delay = backoff_delay(outage, 0.2, self.config.redis_retry_max)
-        log.warning("worker %s: redis unavailable (%s: %s), retry %d in %.1fs", self.name,
-                    type(error).__name__, error, outage, delay)
+        log.warning(
+            "worker %s: redis unavailable (%s: %s), retry %d in %.1fs",
+            self.name,
+            type(error).__name__,
+            error,
+            outage,
+            delay,
+        )
         stop.wait(delay)
 
     def _give_back_all(self) -> None:
@@ -251,8 +292,12 @@ class Runtime:
             try:
                 moved = consumer.requeue_all()
             except redis.RedisError as error:
-                log.error("worker %s: could not give back %s's messages (%s); the reaper will",
-                          self.name, consumer.worker_id, error)
+                log.error(
+                    "worker %s: could not give back %s's messages (%s); the reaper will",
+                    self.name,
+                    consumer.worker_id,
+                    error,
+                )
                 continue
             self.stats.add(requeued=moved)
             if moved:
@@ -262,8 +307,9 @@ class Runtime:
         try:
             unregister(self.client, self.keys, self.worker_ids)
         except redis.RedisError as error:
-            log.warning("worker %s: could not unregister (%s); heartbeats will expire",
-                        self.name, error)
+            log.warning(
+                "worker %s: could not unregister (%s); heartbeats will expire", self.name, error
+            )
         self.stats.stopped = time.monotonic()
         self.status.finish(self.name, self.stats)
         return self.stats

@@ -43,8 +43,7 @@ class WorkerStats:
 
     def summary(self, depth: int | None = None) -> str:
         line = (
-            f"processed {self.processed}  failed {self.failed}  dead {self.dead}"
-            f"  {self.rate:.1f}/s"
+            f"processed {self.processed}  failed {self.failed}  dead {self.dead}  {self.rate:.1f}/s"
         )
         return line if depth is None else f"{line}  depth {depth}"
 

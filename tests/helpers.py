@@ -22,9 +22,14 @@ def make_event(number: int, action: str = "create") -> ResourceChanged:
     record = {"id": f"r{number}", "last_modified": 1700000000000 + number, "n": number}
     return ResourceChanged(
         payload={
-            "action": action, "resource_name": "record", "event_id": f"ev-{number}",
-            "uri": f"/buckets/b/collections/c/records/r{number}", "user_id": "basicauth:alice",
-            "timestamp": record["last_modified"], "bucket_id": "b", "collection_id": "c",
+            "action": action,
+            "resource_name": "record",
+            "event_id": f"ev-{number}",
+            "uri": f"/buckets/b/collections/c/records/r{number}",
+            "user_id": "basicauth:alice",
+            "timestamp": record["last_modified"],
+            "bucket_id": "b",
+            "collection_id": "c",
             "record_id": f"r{number}",
         },
         impacted_objects=[{"new": record}],
@@ -46,8 +51,12 @@ class Process:
 
     def __init__(self, args: Sequence[str], env: dict[str, str] | None = None) -> None:
         self.popen = subprocess.Popen(
-            [sys.executable, *args], cwd=ROOT, text=True, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            [sys.executable, *args],
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)

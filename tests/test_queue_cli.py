@@ -17,8 +17,9 @@ from tests.helpers import ROOT, make_event
 
 
 def bury(client, listname: str, numbers: range) -> None:
-    consumer = Consumer(client, QueueKeys(listname), "w1", max_attempts=1,
-                        backoff_base=1, backoff_max=1)
+    consumer = Consumer(
+        client, QueueKeys(listname), "w1", max_attempts=1, backoff_base=1, backoff_max=1
+    )
     client.rpush(listname, *[make_event(n).to_json() for n in numbers])
     for message in consumer.claim(len(numbers), None):
         consumer.fail(message, "ValueError: nope")
@@ -29,8 +30,7 @@ def test_depth_inflight_and_workers(redis_client, redis_url, listname, capsys):
     redis_client.rpush(listname, *[make_event(n).to_json() for n in range(5)])
     assert queue.worker_alive(redis_client, listname) is False
     heartbeat(redis_client, keys, ["w1", "w2"], json.dumps({"pid": 42}), ttl=5)
-    Consumer(redis_client, keys, "w1", max_attempts=3, backoff_base=1,
-             backoff_max=1).claim(2, None)
+    Consumer(redis_client, keys, "w1", max_attempts=3, backoff_base=1, backoff_max=1).claim(2, None)
     assert queue.depth(redis_client, listname) == 3
     assert queue.inflight(redis_client, listname) == {"w1": 2, "w2": 0}
     assert queue.worker_alive(redis_client, listname) is True
@@ -40,7 +40,13 @@ def test_depth_inflight_and_workers(redis_client, redis_url, listname, capsys):
     for command in (["depth"], ["inflight"], ["workers"]):
         assert main(["--url", redis_url, "--listname", listname, *command]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "queued 3", "delayed 0", "dead 0", "w1 2", "w2 0", 'w1 {"pid": 42}']
+        "queued 3",
+        "delayed 0",
+        "dead 0",
+        "w1 2",
+        "w2 0",
+        'w1 {"pid": 42}',
+    ]
 
 
 def test_dead_list_replay_purge(redis_client, redis_url, listname, capsys):
@@ -55,7 +61,8 @@ def test_dead_list_replay_purge(redis_client, redis_url, listname, capsys):
     assert [json.loads(m)["event_id"] for m in redis_client.lrange(listname, 0, -1)] == ["ev-0"]
     assert main([*where, "dead", "purge", "--count", "2", "--yes"]) == 0
     assert [letter.message for letter in queue.dead_letters(redis_client, listname)] == [
-        make_event(3).to_json()]
+        make_event(3).to_json()
+    ]
     assert main([*where, "dead", "replay"]) == 0
     assert capsys.readouterr().out.splitlines() == ["replayed 1", "purged 2", "replayed 1"]
     assert redis_client.llen(listname) == 2
@@ -65,27 +72,34 @@ def test_dead_list_replay_purge(redis_client, redis_url, listname, capsys):
 def test_cli_runs_as_a_module_and_reads_the_ini(redis_url, redis_client, listname, tmp_path):
     ini = tmp_path / "app.ini"
     ini.write_text(
-        "[app:main]\nuse = call:notifier.settings:load_settings\n"
+        "[app:main]\nuse = call:notifier:main\n"
         f"notifier.event_listeners.redis.url = {redis_url}\n"
         f"notifier.event_listeners.redis.listname = {listname}\n"
     )
     redis_client.rpush(listname, "x", "y")
     done = subprocess.run(
         [sys.executable, "-m", "notifier.queue_cli", "--ini", str(ini), "depth"],
-        cwd=ROOT, capture_output=True, text=True, timeout=30,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert (done.returncode, done.stdout) == (0, "queued 2\ndelayed 0\ndead 0\n")
 
 
 def test_cli_errors_name_the_setting(tmp_path, capsys):
     ini = tmp_path / "app.ini"
-    ini.write_text("[app:main]\nuse = call:notifier.settings:load_settings\n"
-                   "notifier.event_listeners.redis.url = http://localhost\n")
+    ini.write_text(
+        "[app:main]\nuse = call:notifier:main\n"
+        "notifier.event_listeners.redis.url = http://localhost\n"
+    )
     for argv in (["--ini", str(ini), "depth"], ["--url", "localhost:6379", "depth"]):
         with pytest.raises(SystemExit) as exit:
             main(argv)
         assert exit.value.code == 2
     errors = capsys.readouterr().err
-    assert ("notifier.event_listeners.redis.url: expected a Redis URL starting with redis://,"
-            " rediss://, unix:// (got 'http://localhost')") in errors
+    assert (
+        "notifier.event_listeners.redis.url: expected a Redis URL starting with redis://,"
+        " rediss://, unix:// (got 'http://localhost')"
+    ) in errors
     assert "--url: expected a Redis URL starting with" in errors

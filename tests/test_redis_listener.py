@@ -40,8 +40,15 @@ def test_message_is_the_payload_with_impacted_objects(redis_url, redis_client, l
 
 
 def test_defaults_and_filter_keys_are_left_to_the_dispatcher(redis_url, redis_client):
-    sink = listener(url=redis_url, use="notifier.listeners.redis", actions="create",
-                    resources="record", buckets="b", collections="c", ids="r1")
+    sink = listener(
+        url=redis_url,
+        use="notifier.listeners.redis",
+        actions="create",
+        resources="record",
+        buckets="b",
+        collections="c",
+        ids="r1",
+    )
     assert sink.listname == "eventqueue"
     assert sink.client.connection_pool.max_connections == 10
     assert sink.client.connection_pool.timeout == 5.0
@@ -63,20 +70,30 @@ def test_redis_down_raises_at_once():
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"url": "http://:hunter2@example.com/0"},
-         PREFIX + "url: expected a Redis URL starting with redis://, rediss://, unix://"
-         " (got 'http://:***@example.com/0')"),
+        (
+            {"url": "http://:hunter2@example.com/0"},
+            PREFIX + "url: expected a Redis URL starting with redis://, rediss://, unix://"
+            " (got 'http://:***@example.com/0')",
+        ),
         ({}, PREFIX + "url: is required"),
-        ({"url": "redis://localhost", "pool_size": "ten"},
-         PREFIX + "pool_size: expected a positive integer (got 'ten')"),
-        ({"url": "redis://localhost", "pool_size": "0"},
-         PREFIX + "pool_size: expected a positive integer (got '0')"),
-        ({"url": "redis://localhost", "pool_timeout": "-1"},
-         PREFIX + "pool_timeout: expected a number >= 0 (got '-1')"),
-        ({"url": "redis://localhost", "listnme": "q"},
-         PREFIX + "listnme: unknown setting (did you mean 'listname'?); accepted here: actions,"
-         " buckets, collections, ids, listname, pool_size, pool_timeout, resources,"
-         " socket_timeout, url, use"),
+        (
+            {"url": "redis://localhost", "pool_size": "ten"},
+            PREFIX + "pool_size: expected a positive integer (got 'ten')",
+        ),
+        (
+            {"url": "redis://localhost", "pool_size": "0"},
+            PREFIX + "pool_size: expected a positive integer (got '0')",
+        ),
+        (
+            {"url": "redis://localhost", "pool_timeout": "-1"},
+            PREFIX + "pool_timeout: expected a number >= 0 (got '-1')",
+        ),
+        (
+            {"url": "redis://localhost", "listnme": "q"},
+            PREFIX + "listnme: unknown setting (did you mean 'listname'?); accepted here: actions,"
+            " buckets, collections, ids, listname, pool_size, pool_timeout, resources,"
+            " socket_timeout, url, use",
+        ),
     ],
 )
 def test_bad_settings_name_key_value_and_accepted(settings, message):
@@ -101,6 +118,4 @@ def test_plain_blpop_consumer_prints_events_in_order(redis_url, listname):
         lines = read_lines(consumer, 3)
     finally:
         stop(consumer)
-    assert lines == [
-        f"create /buckets/b/collections/c/records/r{n} ev-{n}\n" for n in range(3)
-    ]
+    assert lines == [f"create /buckets/b/collections/c/records/r{n} ev-{n}\n" for n in range(3)]

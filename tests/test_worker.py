@@ -31,12 +31,15 @@ def leftovers(client, listname: str) -> list[str]:
 
 
 @pytest.mark.parametrize("batch_size", [1, 64])
-def test_burst_drains_in_order_and_leaves_nothing_behind(redis_url, redis_client, listname,
-                                                         batch_size):
+def test_burst_drains_in_order_and_leaves_nothing_behind(
+    redis_url, redis_client, listname, batch_size
+):
     fill(redis_client, listname, 500)
     seen: list[str] = []
-    stats = run(lambda event: seen.append(event.event_id),
-                config(redis_url, listname, batch_size=batch_size))
+    stats = run(
+        lambda event: seen.append(event.event_id),
+        config(redis_url, listname, batch_size=batch_size),
+    )
     assert seen == [f"ev-{n}" for n in range(500)]
     assert (stats.processed, stats.failed, stats.dead) == (500, 0, 0)
     assert leftovers(redis_client, listname) == []
@@ -87,7 +90,9 @@ def test_a_message_that_is_not_an_event_is_dead_at_once(redis_url, redis_client,
     stats = run(lambda event: None, config(redis_url, listname))
     letters = queue.dead_letters(redis_client, listname)
     assert [(letter.message, letter.attempts) for letter in letters] == [
-        ("not json", 1), ('{"no": "action"}', 1)]
+        ("not json", 1),
+        ('{"no": "action"}', 1),
+    ]
     assert letters[0].error.startswith("not an event message: Expecting value")
     assert stats.dead == 2
 
@@ -133,7 +138,7 @@ def test_config_from_ini(tmp_path):
     ini = tmp_path / "app.ini"
     ini.write_text(
         "[app:main]\n"
-        "use = call:notifier.settings:load_settings\n"
+        "use = call:notifier:main\n"
         "notifier.event_listeners = queue\n"
         "notifier.event_listeners.queue.use = notifier.listeners.redis\n"
         "notifier.event_listeners.queue.url = redis://localhost:6379/3\n"
@@ -141,7 +146,10 @@ def test_config_from_ini(tmp_path):
     )
     loaded = WorkerConfig.from_ini(str(ini), "queue", batch_size=10)
     assert (loaded.redis_url, loaded.listname, loaded.batch_size) == (
-        "redis://localhost:6379/3", "jobs", 10)
+        "redis://localhost:6379/3",
+        "jobs",
+        10,
+    )
     with pytest.raises(SettingsError) as error:
         WorkerConfig.from_ini(str(ini), "redis")
     assert str(error.value) == "notifier.event_listeners.redis.url: is required"
@@ -149,9 +157,9 @@ def test_config_from_ini(tmp_path):
 
 def test_config_refuses_a_socket_timeout_within_the_block_timeout():
     with pytest.raises(ValueError) as error:
-        WorkerConfig(redis_url="redis://localhost", listname="q", block_timeout=5,
-                     socket_timeout=5)
+        WorkerConfig(redis_url="redis://localhost", listname="q", block_timeout=5, socket_timeout=5)
     assert str(error.value) == (
         "WorkerConfig.socket_timeout must be longer than block_timeout (5 <= 5),"
-        " or a blocking claim times out")
+        " or a blocking claim times out"
+    )
     assert WorkerConfig(redis_url="redis://x", listname="q", block_timeout=2).read_timeout == 7

@@ -19,9 +19,24 @@ HANDLER = "tests.worker_handlers:record"
 
 
 def worker(url: str, listname: str, out: Path, *options: str, sleep: float = 0.0):
-    args = ["-m", "notifier.worker", HANDLER, "--url", url, "--listname", listname,
-            "--heartbeat-ttl", "1", "--block-timeout", "0.2", "--backoff-base", "0.05",
-            "--backoff-max", "0.2", *options]
+    args = [
+        "-m",
+        "notifier.worker",
+        HANDLER,
+        "--url",
+        url,
+        "--listname",
+        listname,
+        "--heartbeat-ttl",
+        "1",
+        "--block-timeout",
+        "0.2",
+        "--backoff-base",
+        "0.05",
+        "--backoff-max",
+        "0.2",
+        *options,
+    ]
     return start(args, env={"NOTIFIER_TEST_OUT": str(out), "NOTIFIER_TEST_SLEEP": str(sleep)})
 
 
@@ -43,7 +58,8 @@ def test_burst_cli_drains_and_exits(redis_url, redis_client, listname, tmp_path)
     process = worker(redis_url, listname, out, "--burst", "--batch-size", "8")
     assert process.wait(timeout=30) == 0
     assert [line for line in lines(out) if line.startswith("done")] == [
-        f"done ev-{n}" for n in range(30)]
+        f"done ev-{n}" for n in range(30)
+    ]
     assert "processed 30  failed 0  dead 0" in stop(process)
 
 
@@ -93,8 +109,10 @@ def test_sigkilled_worker_message_is_redelivered_by_the_reaper(
     assert ids(redis_client, keys.processing(dead_id)) == ["ev-0"]
     wait_for(lambda: not redis_client.exists(keys.heartbeat(dead_id)), timeout=5)
     seen: list[str] = []
-    run(lambda event: seen.append(event.event_id),
-        WorkerConfig(redis_url=redis_url, listname=listname, burst=True, heartbeat_ttl=1))
+    run(
+        lambda event: seen.append(event.event_id),
+        WorkerConfig(redis_url=redis_url, listname=listname, burst=True, heartbeat_ttl=1),
+    )
     assert seen == ["ev-0", "ev-1"]
     assert not redis_client.exists(keys.processing(dead_id))
 
@@ -110,10 +128,23 @@ class RestartableRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-             "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(lambda: redis_answers(self.url), timeout=10)
 
@@ -147,8 +178,10 @@ def test_worker_rides_out_a_redis_restart(restartable, tmp_path):
             wait_for(lambda: expected <= set(lines(out)), timeout=30)
         except AssertionError:
             state = {key: client.type(key) for key in client.scan_iter("q*")}
-            raise AssertionError(f"missing {sorted(expected - set(lines(out)))}; keys {state};"
-                                 f" queue {ids(client, 'q')}\n{process.output}") from None
+            raise AssertionError(
+                f"missing {sorted(expected - set(lines(out)))}; keys {state};"
+                f" queue {ids(client, 'q')}\n{process.output}"
+            ) from None
         assert process.poll() is None
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0

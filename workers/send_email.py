@@ -11,8 +11,7 @@ application would send it synchronously.  Name the email listener under
 request.  The runtime (notifier.worker) claims, retries and acknowledges.
 """
 
-# Until notifier/worker.py is merged, ruff sorts notifier.worker as a third-party module.
-from __future__ import annotations  # noqa: I001
+from __future__ import annotations
 
 import argparse
 import dataclasses
