@@ -15,7 +15,7 @@ from typing import Any
 
 from notifier.errors import invalid_parameter
 from notifier.storage import Filter, Op, Sort
-from notifier.storage.sql import FIELD_NAME
+from notifier.storage.sql import COLUMNS, FIELD_NAME
 
 MAX_LIMIT = 10000
 CONTROL_PARAMETERS = ("_limit", "_token", "_since", "_before", "_sort", "_fields", "_expected")
@@ -163,8 +163,11 @@ def pagination_filters(sorting: list[Sort], last_object: dict[str, Any]) -> list
             if not sort.descending:
                 continue  # nulls come last ascending: nothing non-null follows
             groups.append([*equal, Filter(sort.field, Op.HAS, True)])
-        else:
-            groups.append([*equal, Filter(sort.field, Op.LT if sort.descending else Op.GT, value)])
+            continue
+        groups.append([*equal, Filter(sort.field, Op.LT if sort.descending else Op.GT, value)])
+        if not sort.descending and sort.field not in COLUMNS:
+            # Nulls come last ascending, so they follow every value: the comparison misses them.
+            groups.append([*equal, Filter(sort.field, Op.HAS, False)])
     return groups
 
 
