@@ -99,5 +99,7 @@ def live_server(settings: dict[str, Any]) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        # Closing everything in the server's map, from its own loop, ends server.run().
+        server.trigger.pull_trigger(lambda: [each.close() for each in list(server._map.values())])
         thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
