@@ -166,3 +166,18 @@ def test_patch_and_delete_in_a_batch(app: TestApp) -> None:
     assert [each["status"] for each in responses] == [201, 201, 201, 200, 404]
     data = responses[3]["body"]["data"]
     assert (data["a"], data["b"]) == (1, 2)
+
+
+@pytest.mark.parametrize("header", ["Content-Type", "content-type"])
+def test_a_subrequest_content_type_is_honoured(app: TestApp, header: str) -> None:
+    app.put_json("/v1/buckets/b", {}, headers=ALICE)
+    operations = [{"op": "add", "path": "/data/x", "value": 1}]
+    request = {
+        "method": "PATCH",
+        "path": "/buckets/b",
+        "headers": {header: "application/json-patch+json"},
+        "body": operations,
+    }
+    responses = batch(app, {"requests": [request]})["responses"]
+    assert responses[0]["status"] == 200
+    assert responses[0]["body"]["data"]["x"] == 1
