@@ -78,6 +78,16 @@ def test_fields_keeps_only_the_named_fields(app: TestApp, animals: str) -> None:
     assert data == [{"id": "a1", "name": "cat", "last_modified": data[0]["last_modified"]}]
 
 
+def test_fields_with_a_dotted_name_keeps_only_the_nested_field(app: TestApp, animals: str) -> None:
+    data = app.get(f"{RECORDS}?_fields=tags.pet,nope.x&in_id=a1,a3&_sort=id", headers=ALICE)
+    assert [
+        {k: v for k, v in each.items() if k != "last_modified"} for each in data.json["data"]
+    ] == [
+        {"id": "a1", "tags": {"pet": True}},
+        {"id": "a3"},
+    ]
+
+
 def walk(app: TestApp, url: str) -> tuple[list[str], int]:
     """Follow Next-Page to the end; return every id seen and the number of pages."""
     seen: list[str] = []

@@ -48,6 +48,12 @@ def test_without_credentials_it_is_401(app: TestApp, alices: None) -> None:
     assert response.headers["WWW-Authenticate"] == 'Basic realm="notifier"'
 
 
+@pytest.mark.parametrize("header", ["Basic !!!", "Basic " + "bm9jb2xvbg==", "Bearer x"])
+def test_unusable_credentials_count_as_none(app: TestApp, alices: None, header: str) -> None:
+    response = app.get(BUCKET, headers={"Authorization": header}, status=401)
+    assert response.json["message"] == UNAUTHENTICATED
+
+
 def test_anonymous_cannot_create_a_bucket(app: TestApp) -> None:
     response = app.put_json("/v1/buckets/x", {}, status=401)
     assert response.json["message"] == UNAUTHENTICATED

@@ -172,6 +172,23 @@ def pagination_filters(sorting: list[Sort], last_object: dict[str, Any]) -> list
 
 
 def pick_fields(obj: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    """Keep ``id``, ``last_modified`` (and ``deleted``) and the named top-level fields."""
-    keep = {"id", "last_modified", "deleted", *(name.split(".")[0] for name in fields)}
-    return {key: value for key, value in obj.items() if key in keep}
+    """Keep ``id``, ``last_modified`` (and ``deleted``) and the named fields.
+
+    A dotted name keeps only that nested field, as in Kinto:
+    ``_fields=tags.pet`` gives ``{"tags": {"pet": ...}}``.
+    """
+    picked: dict[str, Any] = {
+        key: obj[key] for key in ("id", "last_modified", "deleted") if key in obj
+    }
+    for name in fields:
+        *path, last = name.split(".")
+        source: Any = obj
+        for part in path:
+            source = source.get(part) if isinstance(source, dict) else None
+        if not isinstance(source, dict) or last not in source:
+            continue
+        target = picked
+        for part in path:
+            target = target.setdefault(part, {})
+        target[last] = source[last]
+    return picked
