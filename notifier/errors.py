@@ -75,7 +75,22 @@ def invalid_parameter(location: str, name: str, description: str) -> httpexcepti
     )
 
 
+def trailing_slash_redirect(request: Request) -> Response | None:
+    """Kinto's 307 from ``/v1/buckets/`` to ``/v1/buckets`` (``/v1/`` itself is the root)."""
+    path = request.path_info
+    if not path.endswith("/") or path.count("/") < 3:
+        return None
+    location = request.application_url + path.rstrip("/")
+    if request.query_string:
+        location += "?" + request.query_string
+    return httpexceptions.HTTPTemporaryRedirect(location=location)
+
+
 def json_http_error(context: httpexceptions.HTTPException, request: Request) -> Response:
+    if context.code == 404 and not request.matched_route:
+        redirect = trailing_slash_redirect(request)
+        if redirect is not None:
+            return redirect
     if context.content_type == "application/json" and context.body:
         return context
     errno_by_status = {
@@ -128,5 +143,8 @@ def add_error_views(config: Configurator) -> None:
     these views override the ones cornice registers from deeper down.
     """
     config.add_view(json_http_error, context=httpexceptions.HTTPException)
+    # cornice has views for these two exact classes, which win over a base class view.
+    config.add_view(json_http_error, context=httpexceptions.HTTPNotFound)
+    config.add_view(json_http_error, context=httpexceptions.HTTPForbidden)
     config.add_view(_storage_error_view, context=StorageError)
     config.add_view(_crash_view, context=Exception)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+import waitress
+import webtest
 
+import notifier
+from notifier.auth import hmac_digest
 from notifier.redis_server import PrivateRedis, redis_answers
 from tests.smtp import SmtpServer
 
@@ -50,3 +58,57 @@ def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+# ---- the HTTP API --------------------------------------------------------------
+
+
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    """The Authorization header of Basic credentials."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+ALICE = basic_auth("token", "alice-token")
+BOB = basic_auth("token", "bob-token")
+SECRET = "test-secret-that-keys-the-userids"
+
+
+def userid_of(user: str, password: str) -> str:
+    """The userid the server gives to these Basic credentials."""
+    return "basicauth:" + hmac_digest(SECRET, f"{user}:{password}")
+
+
+ALICE_ID = userid_of("token", "alice-token")
+BOB_ID = userid_of("token", "bob-token")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> dict[str, Any]:
+    """Settings for an app on a fresh SQLite file of this test's own."""
+    return {
+        "notifier.storage_url": str(tmp_path / "notifier.sqlite"),
+        "notifier.userid_hmac_secret": SECRET,
+    }
+
+
+@pytest.fixture
+def app(settings: dict[str, Any]) -> webtest.TestApp:
+    return webtest.TestApp(notifier.main({}, **settings))
+
+
+@pytest.fixture
+def live_server(settings: dict[str, Any]) -> Iterator[str]:
+    """The real app served by waitress on a free 127.0.0.1 port; yields its base URL."""
+    server = waitress.create_server(
+        notifier.main({}, **settings), host="127.0.0.1", port=0, threads=2
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Closing everything in the server's map, from its own loop, ends server.run().
+        server.trigger.pull_trigger(lambda: [each.close() for each in list(server._map.values())])
+        thread.join(timeout=5)
+        server.task_dispatcher.shutdown()

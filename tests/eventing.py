@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
 from webtest import TestApp
 
 from notifier import main
+from tests.conftest import ALICE, SECRET
 
-SECRET = "test-secret"
+__all__ = ["ALICE", "SECRET", "make_app", "with_listeners", "listener"]
 
-
-def basic(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-ALICE = basic("token", "alice-token")
 RECORDS = "/v1/buckets/b/collections/c/records"
 
 

@@ -79,7 +79,8 @@ def _subrequest(parent: Request, spec: dict[str, Any]) -> Request:
     sub.method = spec["method"]
     if "body" in spec and spec["method"] not in ("GET", "HEAD", "DELETE"):
         sub.body = json.dumps(spec["body"]).encode()
-        sub.content_type = headers.get("Content-Type", "application/json")
+        # Request.blank read the subrequest's own Content-Type header, whatever its case.
+        sub.content_type = sub.content_type or "application/json"
     sub.environ[ENVIRON_KEY] = parent.environ[ENVIRON_KEY]
     return sub
 

@@ -94,6 +94,7 @@ def openapi_document(request: Request) -> dict[str, Any]:
         "/__heartbeat__": {"get": {"summary": "Health", "responses": _responses("OK", 503)}},
         "/__lbheartbeat__": {"get": {"summary": "Alive", "responses": _responses("OK")}},
         "/__version__": {"get": {"summary": "Version", "responses": _responses("OK")}},
+        "/__api__": {"get": {"summary": "This document", "responses": _responses("OK")}},
     }
     for spec in SPECS:
         paths.update(_operations(spec))

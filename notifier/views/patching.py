@@ -8,6 +8,7 @@ from typing import Any
 from pyramid.request import Request
 
 from notifier.errors import invalid_parameter
+from notifier.permissions import OBJECT_PERMISSIONS
 from notifier.storage import Permissions
 from notifier.views.requests import json_body, read_body, read_permissions
 
@@ -53,11 +54,13 @@ def _json_patch(
     operations = json_body(request)
     if not isinstance(operations, list):
         raise invalid_parameter("body", "body", "a JSON Patch body is a list of operations")
-    # Principals are keys, so "add /permissions/read/alice" grants and "remove" revokes.
-    document: dict[str, Any] = {
-        "data": data,
-        "permissions": {name: dict.fromkeys(who, True) for name, who in permissions.items()},
+    # Principals are keys, so "add /permissions/read/alice" grants and "remove" revokes;
+    # every permission is there, empty if need be, so that "add" has a parent (as in Kinto).
+    granted_before: dict[str, dict[str, bool]] = {
+        name: {} for name in OBJECT_PERMISSIONS[resource_name]
     }
+    granted_before.update({name: dict.fromkeys(who, True) for name, who in permissions.items()})
+    document: dict[str, Any] = {"data": data, "permissions": granted_before}
     for index, operation in enumerate(operations):
         _apply_operation(document, operation, f"body[{index}]")
     if not isinstance(document.get("data"), dict):
@@ -67,7 +70,7 @@ def _json_patch(
         raise invalid_parameter(
             "body", "permissions", "patch principals as /permissions/<perm>/<principal>"
         )
-    lists = {name: list(principals) for name, principals in granted.items()}
+    lists = {name: list(principals) for name, principals in granted.items() if principals}
     return document["data"], read_permissions(lists, resource_name)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from notifier.errors import invalid_parameter
 from notifier.storage import Filter, Op, Sort
-from notifier.storage.sql import FIELD_NAME
+from notifier.storage.sql import COLUMNS, FIELD_NAME
 
 MAX_LIMIT = 10000
 CONTROL_PARAMETERS = ("_limit", "_token", "_since", "_before", "_sort", "_fields", "_expected")
@@ -163,12 +163,32 @@ def pagination_filters(sorting: list[Sort], last_object: dict[str, Any]) -> list
             if not sort.descending:
                 continue  # nulls come last ascending: nothing non-null follows
             groups.append([*equal, Filter(sort.field, Op.HAS, True)])
-        else:
-            groups.append([*equal, Filter(sort.field, Op.LT if sort.descending else Op.GT, value)])
+            continue
+        groups.append([*equal, Filter(sort.field, Op.LT if sort.descending else Op.GT, value)])
+        if not sort.descending and sort.field not in COLUMNS:
+            # Nulls come last ascending, so they follow every value: the comparison misses them.
+            groups.append([*equal, Filter(sort.field, Op.HAS, False)])
     return groups
 
 
 def pick_fields(obj: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    """Keep ``id``, ``last_modified`` (and ``deleted``) and the named top-level fields."""
-    keep = {"id", "last_modified", "deleted", *(name.split(".")[0] for name in fields)}
-    return {key: value for key, value in obj.items() if key in keep}
+    """Keep ``id``, ``last_modified`` (and ``deleted``) and the named fields.
+
+    A dotted name keeps only that nested field, as in Kinto:
+    ``_fields=tags.pet`` gives ``{"tags": {"pet": ...}}``.
+    """
+    picked: dict[str, Any] = {
+        key: obj[key] for key in ("id", "last_modified", "deleted") if key in obj
+    }
+    for name in fields:
+        *path, last = name.split(".")
+        source: Any = obj
+        for part in path:
+            source = source.get(part) if isinstance(source, dict) else None
+        if not isinstance(source, dict) or last not in source:
+            continue
+        target = picked
+        for part in path:
+            target = target.setdefault(part, {})
+        target[last] = source[last]
+    return picked

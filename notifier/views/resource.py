@@ -194,12 +194,13 @@ class Resource:
         object_id = checked_id(body.data.get("id", self.spec.new_id()), "body", "data.id")
         obj = {**body.data, "id": object_id}
         existing = self.session.get(self.spec.name, self.parent_uri, object_id)
+        # Before the preconditions: a 412 would show the object in details.existing.
+        if existing is not None and not self.authz.can_read(self.uri(object_id)):
+            self.deny("read", self.uri(object_id))
         check_write_preconditions(
             self.request, existing["last_modified"] if existing else None, existing
         )
         if existing is not None:
-            if not self.authz.can_read(self.uri(object_id)):
-                self.deny("read", self.uri(object_id))
             return self._object_response(existing, status=200)
         try:
             saved = self._save(obj, None, body)
