@@ -84,6 +84,11 @@ def current(request: Request) -> RequestTransaction:
     return state
 
 
+def _may_write(request: Request) -> bool:
+    """Unsafe methods write; so does a read of the default bucket, created on first use."""
+    return request.method not in SAFE_METHODS or "/buckets/default" in request.path
+
+
 def transaction_tween_factory(
     handler: Callable[[Request], Response], registry: Registry
 ) -> Callable[[Request], Response]:
@@ -98,7 +103,7 @@ def transaction_tween_factory(
                 f"The request body is {request.content_length} bytes;"
                 f" the limit is {max_body} (notifier.max_request_body_bytes)",
             )
-        state = RequestTransaction(storage.session(write=request.method not in SAFE_METHODS))
+        state = RequestTransaction(storage.session(write=_may_write(request)))
         request.environ[ENVIRON_KEY] = state
         try:
             response = handler(request)

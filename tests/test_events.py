@@ -105,3 +105,36 @@ def test_reads_emit_nothing_unless_a_listener_opts_in(tmp_path):
     before = len(listener(app, "rec").events)
     app.get("/v1/buckets/b/collections/c", headers=ALICE)
     assert len(listener(app, "rec").events) == before
+
+
+def test_a_failed_batch_subrequest_undoes_its_implicit_writes_and_their_events(tmp_path):
+    app = with_listeners(tmp_path, "rec")
+    create_collection(app)
+    recorder = listener(app, "rec")
+    recorder.events.clear()
+    requests = [
+        {"method": "PUT", "path": "/buckets/b/collections/c/records/ok", "body": {"data": {}}},
+        {
+            "method": "PUT",
+            "path": "/buckets/default/collections/new/records/bad%20id",
+            "body": {"data": {}},
+        },
+    ]
+    statuses = [
+        r["status"]
+        for r in app.post_json("/v1/batch", {"requests": requests}, headers=ALICE).json["responses"]
+    ]
+    assert statuses == [201, 400]
+    assert [(e.resource_name, e.action) for e in recorder.events] == [("record", "create")]
+    buckets = app.get("/v1/buckets", headers=ALICE).json["data"]
+    assert [bucket["id"] for bucket in buckets] == ["b"]
+
+
+def test_a_patch_that_changes_nothing_writes_nothing(tmp_path):
+    app = with_listeners(tmp_path, "rec")
+    create_collection(app)
+    created = app.put_json(f"{RECORDS}/r1", {"data": {"n": 1}}, headers=ALICE).json["data"]
+    before = len(listener(app, "rec").events)
+    patched = app.patch_json(f"{RECORDS}/r1", {"data": {"n": 1}}, headers=ALICE).json["data"]
+    assert patched["last_modified"] == created["last_modified"]
+    assert len(listener(app, "rec").events) == before

@@ -113,6 +113,9 @@ class OutboxSession(Protocol):
 
     def outbox_stats(self) -> OutboxStats: ...
 
+    def outbox_pending(self, listener: str) -> int:
+        """How many entries of ``listener`` wait (dead letters excluded)."""
+
     def outbox_dead(self, limit: int) -> list[OutboxEntry]: ...
 
     def outbox_replay(self, listener: str | None, now: int) -> int:
@@ -128,6 +131,15 @@ class Session(OutboxSession, Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def savepoint(self, name: str) -> None:
+        """Mark a point that ``rollback_to`` can return to (a batch subrequest)."""
+
+    def rollback_to(self, name: str) -> None:
+        """Undo everything since ``savepoint(name)``, and forget the savepoint."""
+
+    def release(self, name: str) -> None:
+        """Keep everything since ``savepoint(name)``, and forget the savepoint."""
 
     def get(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any] | None:
         """The live object, or None (tombstones are not returned)."""

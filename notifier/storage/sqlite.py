@@ -105,6 +105,16 @@ class SQLiteSession(SQLiteOutbox):
         if self.db.in_transaction:
             self._execute("ROLLBACK")
 
+    def savepoint(self, name: str) -> None:
+        self._execute(f'SAVEPOINT "{name}"')
+
+    def rollback_to(self, name: str) -> None:
+        self._execute(f'ROLLBACK TO "{name}"')
+        self._execute(f'RELEASE "{name}"')
+
+    def release(self, name: str) -> None:
+        self._execute(f'RELEASE "{name}"')
+
     def _row(self, resource: str, parent_id: str, object_id: str) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self._execute(
             "SELECT * FROM objects WHERE parent_id = ? AND resource = ? AND id = ?",

@@ -84,6 +84,12 @@ class SQLiteOutbox:
         ).fetchone()
         return OutboxStats(backlog=row[0] or 0, oldest_created_at=row[1], dead=row[2] or 0)
 
+    def outbox_pending(self, listener: str) -> int:
+        row = self._execute(
+            "SELECT count(*) FROM outbox WHERE listener = ? AND dead = 0", (listener,)
+        ).fetchone()
+        return int(row[0])
+
     def outbox_dead(self, limit: int) -> list[OutboxEntry]:
         rows = self._execute("SELECT * FROM outbox WHERE dead = 1 ORDER BY seq LIMIT ?", (limit,))
         return [_to_entry(row) for row in rows]

@@ -17,7 +17,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from notifier.errors import invalid_parameter, json_http_error
-from notifier.transaction import ENVIRON_KEY
+from notifier.transaction import ENVIRON_KEY, current
 from notifier.views.requests import json_body
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -93,13 +93,22 @@ def _describe(spec: dict[str, Any], response: Response) -> dict[str, Any]:
 
 @batch.post()
 def post_batch(request: Request) -> dict[str, Any]:
+    """Run each subrequest in a savepoint: a 4xx undoes its own writes and events only."""
+    state = current(request)
     responses = []
-    for spec in _read_requests(request):
+    for index, spec in enumerate(_read_requests(request)):
         sub = _subrequest(request, spec)
+        savepoint, changes_before = f"subrequest_{index}", len(state.changes)
+        state.session.savepoint(savepoint)
         try:
             response = request.invoke_subrequest(sub, use_tweens=False)
         except HTTPException as error:
             response = json_http_error(error, sub)
+        if response.status_code >= 400:
+            state.session.rollback_to(savepoint)
+            del state.changes[changes_before:]
+        else:
+            state.session.release(savepoint)
         responses.append(_describe(spec, response))
     return {"responses": responses}
 

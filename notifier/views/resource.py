@@ -271,6 +271,9 @@ class Resource:
         check_write_preconditions(self.request, old["last_modified"], old)
         permissions = self.session.get_permissions(self.uri(object_id))
         data, new_permissions = apply_patch(self.request, self.spec.name, old, permissions)
+        unchanged_data = data == {k: v for k, v in old.items() if k not in ("id", "last_modified")}
+        if unchanged_data and new_permissions in (None, permissions):
+            return self._object_response(old)  # nothing to write, nothing to tell listeners
         body = Body(data=data, permissions=new_permissions, has_data=True)
         saved = self._save({**data, "id": object_id}, old, body)
         return self._object_response(saved)
