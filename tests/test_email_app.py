@@ -6,11 +6,22 @@ and reads what a real SMTP server (aiosmtpd on 127.0.0.1) received.
 
 from __future__ import annotations
 
+import argparse
+import base64
+import contextlib
+import json
 import logging
+import os
 import re
+import shlex
+import subprocess
+import sys
+import textwrap
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from webtest import TestApp
@@ -19,7 +30,7 @@ from notifier.settings import SettingsError
 from notifier.storage import OutboxStats, transaction
 from tests.email_helpers import RECIPIENTS, SENDER, email_settings
 from tests.eventing import ALICE, RECORDS, create_collection, make_app
-from tests.smtp import Received, SmtpServer
+from tests.smtp import Received, SmtpServer, free_port
 
 FAST_RETRIES = {
     "notifier.outbox.backoff_base": "0.001",
@@ -277,3 +288,91 @@ def test_tls_with_ssl_stops_the_app(tmp_path: Path) -> None:
         "notifier.event_listeners.send_email.ssl: cannot be true together with"
         " notifier.event_listeners.send_email.tls; choose one (got 'true')"
     )
+
+
+# -- the tutorial of docs/listeners/email.md, run as documented --------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+TUTORIAL = "## Tutorial: a mail for each new record"
+
+
+def tutorial_blocks() -> list[str]:
+    """The fenced blocks of the docs' tutorial, dedented, in order."""
+    text = (ROOT / "docs" / "listeners" / "email.md").read_text(encoding="utf-8")
+    section = text.split(TUTORIAL + "\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^( *)```\w+\n(.*?)^\1```$", section, re.MULTILINE | re.DOTALL)
+    return [textwrap.dedent(body) for _, body in blocks]
+
+
+def commands(block: str) -> list[list[str]]:
+    """The ``$ `` lines of a console block, continuation lines joined, split as a shell would."""
+    lines = block.replace("\\\n", " ").splitlines()
+    return [shlex.split(line[2:]) for line in lines if line.startswith("$ ")]
+
+
+def curl(command: list[str], port: int) -> tuple[int, dict[str, Any]]:
+    """Send the request of the documented ``curl`` command (its flags only) to ``port``."""
+    parser = argparse.ArgumentParser(prog="curl", add_help=False)
+    parser.add_argument("-s", action="store_true")
+    parser.add_argument("-u", required=True)
+    parser.add_argument("-H", action="append", default=[])
+    parser.add_argument("-d", required=True)
+    parser.add_argument("url")
+    args = parser.parse_args(command[1:])
+    headers = dict(header.split(": ", 1) for header in args.H)
+    headers["Authorization"] = "Basic " + base64.b64encode(args.u.encode()).decode()
+    url = args.url.replace("127.0.0.1:8888", f"127.0.0.1:{port}")
+    request = urllib.request.Request(url, data=args.d.encode(), headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, json.loads(response.read())
+
+
+@contextlib.contextmanager
+def served(command: list[str], port: int, log: Path) -> Iterator[None]:
+    """Run the server ``command`` until it answers on ``port``; always kill it at the end."""
+    with log.open("wb") as output:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_served(process, port, log)
+            yield
+        finally:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_until_served(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    url = f"http://127.0.0.1:{port}/v1/__lbheartbeat__"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited: {log.read_text(errors='replace')}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the server did not answer within 30 seconds")
+
+
+def test_the_documented_tutorial_mails_a_new_record(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    smtp_block, ini, serve_block, curl_block, printed = tutorial_blocks()
+    install, smtp_command = commands(smtp_block)
+    assert install == ["pip", "install", "aiosmtpd"]
+    documented_smtp = smtp_command[smtp_command.index("-l") + 1]
+    assert f"notifier.event_listeners.send_email.server = {documented_smtp}\n" in ini
+    ini_path = tmp_path / "email.ini"
+    ini_path.write_text(ini.replace(documented_smtp, smtp_server.server), encoding="utf-8")
+    port = free_port()
+    words = {"python": sys.executable, "email.ini": str(ini_path), "8888": str(port)}
+    [serve] = commands(serve_block)
+    [curl_command] = commands(curl_block)
+
+    with served([words.get(word, word) for word in serve], port, tmp_path / "serve.log"):
+        status, created = curl(curl_command, port)
+        assert (status, created["data"]["title"]) == (201, "Hello")
+        [mail] = smtp_server.received  # sent before the response: no waiting
+
+    message = printed.split("-\n", 1)[1].rsplit("\n-", 1)[0]
+    without_peer = re.sub(r"^X-Peer: .*\n", "", message, flags=re.MULTILINE)
+    assert mail.raw.decode().replace("\r\n", "\n").rstrip("\n") == without_peer
