@@ -98,7 +98,9 @@ def context(event: ResourceChanged) -> dict[str, Any]:
     new = impacted.get("new") or {}
     old = impacted.get("old") or {}
     changed = old if event.action == "delete" and old else new
-    return {**event.payload, "new": new, "old": old, "object": changed}
+    # notifier's payloads name the object as <resource>_id only; {id} is documented.
+    own_id = new.get("id", changed.get("id", ""))
+    return {"id": own_id, **event.payload, "new": new, "old": old, "object": changed}
 
 
 def render(template: str, values: Mapping[str, Any]) -> str:
