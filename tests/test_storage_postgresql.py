@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pyramid.paster import get_appsettings
 
 import notifier
 from notifier.redis_server import free_port
@@ -230,3 +231,18 @@ def test_a_lost_connection_is_a_storage_error_and_the_pool_recovers(
     session.rollback()
     with transaction(small, write=False) as fresh:
         assert fresh.timestamp("record", RECORDS) == 0
+
+
+def test_config_postgresql_ini_starts_with_the_url_from_the_environment(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ini = Path(__file__).parent.parent / "config" / "postgresql.ini"
+    settings = get_appsettings(str(ini), name="main")
+    monkeypatch.setenv("NOTIFIER_STORAGE_URL", url)
+    app = notifier.main({"here": str(ini.parent)}, **settings)
+    storage = app.registry.notifier_storage
+    try:
+        assert isinstance(storage, PostgreSQLStorage)
+        assert storage.pool_size == 10
+    finally:
+        storage.close()
