@@ -246,3 +246,11 @@ def test_config_postgresql_ini_starts_with_the_url_from_the_environment(
         assert storage.pool_size == 10
     finally:
         storage.close()
+
+
+def test_the_command_reports_a_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.ini"
+    assert migrate_main([str(missing)]) == 2
+    assert capsys.readouterr().err.startswith(f"notifier-migrate: cannot read {missing}: ")

@@ -49,7 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--name", default="main", help="the [app:NAME] section (default: main)")
     args = parser.parse_args(argv)
     try:
-        lines = migrate(read_settings(args.config, args.name))
+        settings = read_settings(args.config, args.name)
+    except (OSError, LookupError) as error:
+        print(f"notifier-migrate: cannot read {args.config}: {error}", file=sys.stderr)
+        return 2
+    try:
+        lines = migrate(settings)
     except (SettingsError, StorageError) as error:
         print(f"notifier-migrate: {error}", file=sys.stderr)
         return 1
