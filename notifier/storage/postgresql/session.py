@@ -1,50 +1,25 @@
-"""The shared backend: PostgreSQL through a psycopg connection pool.
+"""Objects, timestamps and permissions: the Session protocol in SQL.
 
-Several app servers (and, later, relays) share one database, so nothing is
-serialised by a global lock as in SQLite.  Instead:
-
-- ``last_modified`` comes from an upsert of the list's ``timestamps`` row,
-  ``GREATEST(now, previous + 1)``, which row-locks it until the transaction
-  ends: writers to one list take turns, their timestamps strictly increase
-  and commit in that order, so a reader's ``_since`` never skips a write.
-- In a write session ``get`` reads with ``FOR UPDATE``, so a request's
-  read-then-write (``If-Match``, "does the bucket exist") cannot interleave
-  with another writer of that object; views read parents before children,
-  which keeps the lock order the same everywhere.
-- Read sessions are REPEATABLE READ: list, count and timestamp of a request
-  see one snapshot, as SQLite's deferred transaction does.
-
-A session takes its connection from the pool at its first statement and
-gives it back at commit or rollback, so a request that never reads (server
-info, heartbeat) holds none; waiting for a free connection is bounded by the
-pool timeout and then fails as a StorageError (503), never a deadlock.
+See the package docstring for the locking that keeps ``last_modified``
+strictly increasing per list and read-then-write requests safe.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool, PoolTimeout
 
-from notifier.settings import Section, SettingsError
-from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError, pgschema
-from notifier.storage.jsonb import JSONBConditions
-
-log = logging.getLogger(__name__)
+from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError
+from notifier.storage.postgresql.conditions import JSONBConditions
+from notifier.storage.postgresql.transaction import Transaction
 
 CONDITIONS = JSONBConditions()
-URL_SCHEMES = ("postgresql://", "postgres://")
-POOL_TIMEOUT = 10.0  # seconds a request waits for a free connection
 
 _NOW_MS = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 _OBJECT = "id, last_modified, deleted, data"
 _BELOW = "(parent_id = %s OR (parent_id >= %s AND parent_id < %s))"
-_DRIVER_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def below(uri: str) -> tuple[str, str]:
@@ -59,64 +34,8 @@ def _to_object(row: Sequence[Any]) -> dict[str, Any]:
     return {**data, "id": object_id, "last_modified": last_modified}
 
 
-def describe(conninfo: str) -> str:
-    """``host:port/dbname`` of a connection string, without its password."""
-    try:
-        parts = conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError:
-        return "postgresql"
-    host = parts.get("host") or "localhost"
-    return f"postgresql {host}:{parts.get('port') or 5432}/{parts.get('dbname') or ''}"
-
-
-class PostgreSQLSession:
-    """One transaction on one pooled connection, taken at the first statement."""
-
-    def __init__(self, storage: PostgreSQLStorage, write: bool) -> None:
-        self.storage = storage
-        self.write = write
-        self._connection: psycopg.Connection[Any] | None = None
-
-    def _begin(self) -> psycopg.Connection[Any]:
-        if self._connection is None:
-            connection = self.storage.acquire()
-            begin = "BEGIN" if self.write else "BEGIN ISOLATION LEVEL REPEATABLE READ"
-            try:
-                connection.execute(begin)
-            except _DRIVER_ERRORS as error:
-                self.storage.release(connection)
-                raise StorageError(f"{self.storage.name}: {error}") from error
-            self._connection = connection
-        return self._connection
-
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        connection = self._begin()
-        try:
-            return connection.execute(sql, params)
-        except _DRIVER_ERRORS as error:
-            raise StorageError(f"{self.storage.name}: {error}") from error
-
-    def _end(self, statement: str) -> None:
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            connection.execute(statement)
-        finally:
-            self.storage.release(connection)
-
-    def commit(self) -> None:
-        try:
-            self._end("COMMIT")
-        except _DRIVER_ERRORS as error:
-            raise StorageError(f"{self.storage.name}: commit failed: {error}") from error
-
-    def rollback(self) -> None:
-        """Roll back; a connection already broken has lost the transaction anyway."""
-        try:
-            self._end("ROLLBACK")
-        except _DRIVER_ERRORS as error:
-            log.warning("%s: rollback failed: %s", self.storage.name, error)
+class PostgreSQLSession(Transaction):
+    """One request's transaction: the Session protocol."""
 
     def get(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any] | None:
         sql = f"SELECT {_OBJECT} FROM objects WHERE parent_id = %s AND resource = %s AND id = %s"
@@ -262,96 +181,3 @@ class PostgreSQLSession:
         ).fetchall()
         ids = (row[0][len(prefix) :] for row in rows)
         return {object_id for object_id in ids if "/" not in object_id}
-
-
-class PostgreSQLStorage:
-    """Sessions on a pool of connections to one PostgreSQL database.
-
-    Refuses to start (StorageError) when the server is unreachable or the
-    schema is not the one this code knows; the message names the command.
-    """
-
-    def __init__(self, conninfo: str, pool_size: int = 10, timeout: float = POOL_TIMEOUT) -> None:
-        self.name = describe(conninfo)
-        self.pool_size = pool_size
-        self.timeout = timeout
-        with connect(conninfo, timeout) as connection:
-            pgschema.require_current(connection, self.name)
-        self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=pool_size,
-            timeout=timeout,
-            kwargs={"autocommit": True},
-            check=ConnectionPool.check_connection,
-            name="notifier",
-            open=False,
-        )
-        self.pool.open()
-
-    def acquire(self) -> psycopg.Connection[Any]:
-        try:
-            return self.pool.getconn()
-        except PoolTimeout as error:
-            raise StorageError(
-                f"{self.name}: no free connection after {self.timeout:g}s"
-                f" (notifier.storage_pool_size = {self.pool_size})"
-            ) from error
-        except _DRIVER_ERRORS as error:
-            raise StorageError(f"{self.name}: {error}") from error
-
-    def release(self, connection: psycopg.Connection[Any]) -> None:
-        self.pool.putconn(connection)
-
-    def session(self, write: bool) -> PostgreSQLSession:
-        return PostgreSQLSession(self, write)
-
-    def healthy(self) -> bool:
-        """Ping through the pool: a full pool counts as unhealthy, and says so."""
-        try:
-            with self.pool.connection() as connection:
-                connection.execute("SELECT 1")
-        except (*_DRIVER_ERRORS, PoolTimeout) as error:
-            log.warning("%s: health check failed: %s", self.name, error)
-            return False
-        return True
-
-    def close(self) -> None:
-        self.pool.close()
-
-
-def connect(conninfo: str, timeout: float = POOL_TIMEOUT) -> psycopg.Connection[Any]:
-    """One autocommit connection outside the pool; StorageError when unreachable."""
-    try:
-        return psycopg.connect(conninfo, autocommit=True, connect_timeout=max(1, int(timeout)))
-    except _DRIVER_ERRORS as error:
-        raise StorageError(f"{describe(conninfo)}: cannot connect: {error}") from error
-
-
-def _read_settings(settings: Mapping[str, Any]) -> tuple[str, int]:
-    core = Section(settings, "notifier.")
-    url = core.str("storage_url")
-    if not url.startswith(URL_SCHEMES):
-        raise SettingsError(
-            core.key("storage_url"),
-            "expected a postgresql://user:password@host:port/dbname URL"
-            " for notifier.storage.postgresql",
-            url,
-        )
-    return url, core.int("storage_pool_size", 10, minimum=1)
-
-
-def load_from_settings(settings: Mapping[str, Any]) -> PostgreSQLStorage:
-    """``notifier.storage_url`` (postgresql://...) and ``notifier.storage_pool_size``."""
-    url, pool_size = _read_settings(settings)
-    return PostgreSQLStorage(url, pool_size)
-
-
-def migrate_from_settings(settings: Mapping[str, Any]) -> list[str]:
-    """Bring the schema to the latest version; lines telling what was done."""
-    url, _ = _read_settings(settings)
-    with connect(url) as connection:
-        applied = pgschema.upgrade(connection)
-        version = pgschema.installed_version(connection)
-    done = [f"applied {m.version:04d}_{m.name}" for m in applied]
-    return [*done, f"{describe(url)}: schema version {version}, the latest"]
