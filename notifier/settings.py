@@ -21,6 +21,7 @@ DEFAULTS: dict[str, str] = {
     "http_api_version": "1.22",
     "storage_backend": "notifier.storage.sqlite",
     "storage_url": "notifier.sqlite",
+    "storage_pool_size": "10",
     "userid_hmac_secret": "",
     "bucket_create_principals": "system.Authenticated",
     "batch_max_requests": "25",

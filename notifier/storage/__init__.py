@@ -3,7 +3,7 @@
 Objects live under a ``parent_id`` (``""`` for buckets, ``/buckets/b`` for
 collections, ``/buckets/b/collections/c`` for records) and a resource name.
 A backend hands out one ``Session`` per request: one transaction, committed
-or rolled back as a whole.  ``tests/storage_conformance.py`` is the suite any
+or rolled back as a whole.  ``tests/test_storage_conformance.py`` is the suite any
 backend must pass.
 """
 

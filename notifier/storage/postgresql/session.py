@@ -1,0 +1,183 @@
+"""Objects, timestamps and permissions: the Session protocol in SQL.
+
+See the package docstring for the locking that keeps ``last_modified``
+strictly increasing per list and read-then-write requests safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError
+from notifier.storage.postgresql.conditions import JSONBConditions
+from notifier.storage.postgresql.transaction import Transaction
+
+CONDITIONS = JSONBConditions()
+
+_NOW_MS = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+_OBJECT = "id, last_modified, deleted, data"
+_BELOW = "(parent_id = %s OR (parent_id >= %s AND parent_id < %s))"
+
+
+def below(uri: str) -> tuple[str, str]:
+    """The half-open key range of every URI strictly below ``uri`` (bytewise)."""
+    return uri + "/", uri + "0"  # "0" sorts right after "/"
+
+
+def _to_object(row: Sequence[Any]) -> dict[str, Any]:
+    object_id, last_modified, deleted, data = row[:4]
+    if deleted:
+        return {"id": object_id, "last_modified": last_modified, "deleted": True}
+    return {**data, "id": object_id, "last_modified": last_modified}
+
+
+class PostgreSQLSession(Transaction):
+    """One request's transaction: the Session protocol."""
+
+    def get(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any] | None:
+        sql = f"SELECT {_OBJECT} FROM objects WHERE parent_id = %s AND resource = %s AND id = %s"
+        row = self._execute(
+            sql + (" FOR UPDATE" if self.write else ""), (parent_id, resource, object_id)
+        ).fetchone()
+        return None if row is None or row[2] else _to_object(row)
+
+    def _next_timestamp(self, resource: str, parent_id: str) -> int:
+        row = self._execute(
+            "INSERT INTO timestamps (parent_id, resource, last_modified)"
+            f" VALUES (%s, %s, {_NOW_MS}) ON CONFLICT (parent_id, resource) DO UPDATE"
+            f" SET last_modified = GREATEST({_NOW_MS}, timestamps.last_modified + 1)"
+            " RETURNING last_modified",
+            (parent_id, resource),
+        ).fetchone()
+        if row is None:  # an upsert that updates returns its row; this cannot happen
+            raise StorageError(f"{self.storage.name}: no timestamp for {parent_id}/{resource}")
+        return int(row[0])
+
+    def _store(
+        self,
+        resource: str,
+        parent_id: str,
+        obj: dict[str, Any],
+        deleted: bool = False,
+        over_tombstone_only: bool = False,
+    ) -> dict[str, Any]:
+        stamp = self._next_timestamp(resource, parent_id)
+        data = {k: v for k, v in obj.items() if k not in ("id", "last_modified", "deleted")}
+        replace = " WHERE objects.deleted = 1" if over_tombstone_only else ""
+        row = self._execute(
+            "INSERT INTO objects (parent_id, resource, id, last_modified, deleted, data)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (parent_id, resource, id) DO UPDATE"
+            " SET last_modified = EXCLUDED.last_modified, deleted = EXCLUDED.deleted,"
+            f" data = EXCLUDED.data{replace} RETURNING id",
+            (parent_id, resource, obj["id"], stamp, int(deleted), Jsonb({} if deleted else data)),
+        ).fetchone()
+        if row is None:  # a concurrent create committed first
+            raise ObjectExists(self.get(resource, parent_id, obj["id"]) or {"id": obj["id"]})
+        if deleted:
+            return {"id": obj["id"], "last_modified": stamp, "deleted": True}
+        return {**data, "id": obj["id"], "last_modified": stamp}
+
+    def create(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
+        existing = self.get(resource, parent_id, obj["id"])
+        if existing is not None:
+            raise ObjectExists(existing)
+        return self._store(resource, parent_id, obj, over_tombstone_only=True)
+
+    def update(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
+        return self._store(resource, parent_id, obj)
+
+    def delete(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any]:
+        return self._store(resource, parent_id, {"id": object_id}, deleted=True)
+
+    def purge_children(self, parent_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+        params = (parent_id, *below(parent_id))
+        rows = self._execute(
+            f"WITH gone AS (DELETE FROM objects WHERE {_BELOW}"
+            f" RETURNING resource, parent_id, {_OBJECT})"
+            f" SELECT resource, parent_id, {_OBJECT} FROM gone WHERE deleted = 0"
+            " ORDER BY length(parent_id), parent_id, last_modified",
+            params,
+        ).fetchall()
+        self._execute(f"DELETE FROM timestamps WHERE {_BELOW}", params)
+        return [(row[0], row[1], _to_object(row[2:])) for row in rows]
+
+    def list(
+        self,
+        resource: str,
+        parent_id: str,
+        filters: Sequence[Filter] = (),
+        sorting: Sequence[Sort] = (),
+        pagination: Sequence[Sequence[Filter]] = (),
+        limit: int | None = None,
+        include_deleted: bool = False,
+    ) -> list[dict[str, Any]]:
+        params: list[Any] = [parent_id, resource]
+        where = CONDITIONS.where(filters, pagination, include_deleted, params)
+        sql = (
+            f"SELECT {_OBJECT} FROM objects WHERE parent_id = %s AND resource = %s"
+            f" AND {where} ORDER BY {CONDITIONS.order_by(sorting)}"
+        )
+        if limit is not None:
+            sql += " LIMIT %s"
+            params.append(limit)
+        return [_to_object(row) for row in self._execute(sql, params).fetchall()]
+
+    def count(self, resource: str, parent_id: str, filters: Sequence[Filter] = ()) -> int:
+        params: list[Any] = [parent_id, resource]
+        where = CONDITIONS.where(filters, (), False, params)
+        sql = f"SELECT count(*) FROM objects WHERE parent_id = %s AND resource = %s AND {where}"
+        row = self._execute(sql, params).fetchone()
+        return int(row[0]) if row else 0
+
+    def timestamp(self, resource: str, parent_id: str) -> int:
+        row = self._execute(
+            "SELECT last_modified FROM timestamps WHERE parent_id = %s AND resource = %s",
+            (parent_id, resource),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def get_permissions(self, uri: str) -> Permissions:
+        permissions: Permissions = {}
+        rows = self._execute(
+            "SELECT permission, principal FROM permissions WHERE object_uri = %s", (uri,)
+        ).fetchall()
+        for permission, principal in rows:
+            permissions.setdefault(permission, set()).add(principal)
+        return permissions
+
+    def set_permissions(self, uri: str, permissions: Mapping[str, set[str]]) -> None:
+        self._execute("DELETE FROM permissions WHERE object_uri = %s", (uri,))
+        rows = [(uri, perm, who) for perm, principals in permissions.items() for who in principals]
+        if rows:
+            self._execute(
+                "INSERT INTO permissions (object_uri, permission, principal)"
+                " SELECT %s, * FROM unnest(%s::text[], %s::text[])",
+                (uri, [row[1] for row in rows], [row[2] for row in rows]),
+            )
+
+    def delete_permissions(self, uri: str) -> None:
+        self._execute(
+            "DELETE FROM permissions WHERE object_uri = %s"
+            " OR (object_uri >= %s AND object_uri < %s)",
+            (uri, *below(uri)),
+        )
+
+    def accessible_ids(
+        self,
+        parent_uri: str,
+        resource_path: str,
+        principals: Sequence[str],
+        permissions: Sequence[str],
+    ) -> set[str]:
+        prefix = f"{parent_uri}/{resource_path}/"
+        rows = self._execute(
+            "SELECT DISTINCT object_uri FROM permissions"
+            " WHERE principal = ANY(%s::text[]) AND permission = ANY(%s::text[])"
+            " AND object_uri >= %s AND object_uri < %s",
+            (list(principals), list(permissions), prefix, prefix[:-1] + "0"),
+        ).fetchall()
+        ids = (row[0][len(prefix) :] for row in rows)
+        return {object_id for object_id in ids if "/" not in object_id}

@@ -1,0 +1,89 @@
+"""A transaction on a pooled connection: begin lazily, map driver errors, give back.
+
+The connection is taken at the first statement, so a request that never
+reads (server info, heartbeat) holds none, and given back at commit or
+rollback.  Every driver error that means "the database is unreachable or
+refused" becomes a StorageError, which the app turns into a 503.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from notifier.storage import StorageError
+
+if TYPE_CHECKING:
+    from notifier.storage.postgresql import PostgreSQLStorage
+
+log = logging.getLogger(__name__)
+
+#: Lost connections, full pool, deadlocks, serialization failures, timeouts.
+DRIVER_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+def describe(conninfo: str) -> str:
+    """``host:port/dbname`` of a connection string, without its password."""
+    try:
+        parts = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "postgresql"
+    host = parts.get("host") or "localhost"
+    return f"postgresql {host}:{parts.get('port') or 5432}/{parts.get('dbname') or ''}"
+
+
+class Transaction:
+    """One transaction on one pooled connection, taken at the first statement.
+
+    The base of the session: its subclasses add methods that call ``_execute``.
+    """
+
+    def __init__(self, storage: PostgreSQLStorage, write: bool) -> None:
+        self.storage = storage
+        self.write = write
+        self._connection: psycopg.Connection[Any] | None = None
+
+    def _begin(self) -> psycopg.Connection[Any]:
+        if self._connection is None:
+            connection = self.storage.acquire()
+            begin = "BEGIN" if self.write else "BEGIN ISOLATION LEVEL REPEATABLE READ"
+            try:
+                connection.execute(begin)
+            except DRIVER_ERRORS as error:
+                self.storage.release(connection)
+                raise StorageError(f"{self.storage.name}: {error}") from error
+            self._connection = connection
+        return self._connection
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        connection = self._begin()
+        try:
+            return connection.execute(sql, params)
+        except DRIVER_ERRORS as error:
+            raise StorageError(f"{self.storage.name}: {error}") from error
+
+    def _end(self, statement: str) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.execute(statement)
+        finally:
+            self.storage.release(connection)
+
+    def commit(self) -> None:
+        try:
+            self._end("COMMIT")
+        except DRIVER_ERRORS as error:
+            raise StorageError(f"{self.storage.name}: commit failed: {error}") from error
+
+    def rollback(self) -> None:
+        """Roll back; a connection already broken has lost the transaction anyway."""
+        try:
+            self._end("ROLLBACK")
+        except DRIVER_ERRORS as error:
+            log.warning("%s: rollback failed: %s", self.storage.name, error)
