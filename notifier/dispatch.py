@@ -22,7 +22,7 @@ from notifier.events import ResourceChanged
 from notifier.listeners.loader import LoadedListener, load_listeners
 from notifier.outbox import Relay, RetryPolicy, describe, now_ms
 from notifier.settings import Section
-from notifier.storage import OutboxEntry, Storage, transaction
+from notifier.storage import OutboxEntry, Session, Storage, transaction
 from notifier.transaction import AfterCommit, BeforeCommit, Change, current
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,16 @@ def build_event(change: Change, request: Request | None) -> ResourceChanged:
 
 @dataclass
 class Delivery:
-    """The events one listener gets from one request."""
+    """The events one listener gets from one request.
+
+    ``by_relay`` when earlier events of that listener still wait in the
+    outbox: the relay delivers these after them, so the listener keeps
+    commit order.
+    """
 
     listener: LoadedListener
     events: list[ResourceChanged] = field(default_factory=list)
+    by_relay: bool = False
 
 
 class Dispatcher:
@@ -65,6 +71,7 @@ class Dispatcher:
         self.storage = storage
         self.listeners = list(listeners)
         self.policy = policy
+        self.backlogged: set[str] = set()
 
     def match(self, events: Sequence[ResourceChanged]) -> list[Delivery]:
         deliveries = []
@@ -80,6 +87,8 @@ class Dispatcher:
             return
         events = [build_event(change, event.request) for change in changes]
         deliveries = self.match(events)
+        for delivery in deliveries:
+            delivery.by_relay = self._behind(event.transaction.session, delivery.listener.name)
         now = now_ms()
         lease = now + int(self.policy.lease * 1000)
         # Reads are not writes: they are delivered once, after the response, never retried.
@@ -89,7 +98,7 @@ class Dispatcher:
                 e.event_id,
                 d.listener.name,
                 messages[e.event_id],
-                next_attempt_at=lease,
+                next_attempt_at=now if d.by_relay else lease,
                 created_at=now,
             )
             for d in deliveries
@@ -99,10 +108,24 @@ class Dispatcher:
         event.transaction.session.outbox_add(entries)
         event.request.environ[ENVIRON_KEY] = deliveries
 
+    def _behind(self, session: Session, name: str) -> bool:
+        """Do earlier events of listener ``name`` still wait for the relay?
+
+        Only asked after a delivery to it failed in this process, so the
+        common path costs no query.
+        """
+        if name not in self.backlogged:
+            return False
+        if session.outbox_pending(name):
+            return True
+        self.backlogged.discard(name)
+        return False
+
     def after_commit(self, event: AfterCommit) -> None:
         deliveries: list[Delivery] = event.request.environ.pop(ENVIRON_KEY, [])
-        if deliveries:
-            self.deliver(deliveries)
+        direct = [delivery for delivery in deliveries if not delivery.by_relay]
+        if direct:
+            self.deliver(direct)
 
     def deliver(self, deliveries: Sequence[Delivery]) -> None:
         """Call each listener in INI order; record what was delivered and what failed."""
@@ -119,6 +142,7 @@ class Dispatcher:
                     ", ".join(e.event_id for e in delivery.events),
                 )
                 failed.append((delivery, describe(error)))
+                self.backlogged.add(name)
                 continue
             done.extend((e.event_id, name) for e in delivery.events)
         self._record(done, failed)
@@ -153,6 +177,10 @@ def includeme(config: Configurator) -> None:
     config.registry.notifier_relay_interval = relay.float("interval", minimum=0.01)
     config.registry.notifier_relay_in_process = relay.bool("in_process")
     config.add_heartbeat("outbox", outbox_heartbeat)
+    for loaded in listeners:
+        check = getattr(loaded.listener, "heartbeat", None)
+        if callable(check):
+            config.add_heartbeat(loaded.name, lambda request, check=check: check())
 
 
 def outbox_heartbeat(request: Request) -> dict[str, Any]:

@@ -82,13 +82,14 @@ class PrivateRedis:
         deadline = time.monotonic() + timeout
         while not redis_answers(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
+                self.close()
                 raise RuntimeError(f"redis-server did not start on port {self.port}")
             time.sleep(0.05)
         log.info("started a private redis-server at %s", self.url)
         return self
 
     def stop(self) -> None:
+        """Stop the server; ``start()`` brings it back on the same port, empty."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -96,6 +97,10 @@ class PrivateRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def close(self) -> None:
+        """Stop the server for good and remove its folder."""
+        self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

@@ -16,6 +16,7 @@ import redis
 
 from notifier.events import ResourceChanged
 from notifier.listeners import ListenerBase
+from notifier.queue import worker_alive
 from notifier.redis_url import check_url, connect, redact
 from notifier.settings import Section, check_known_keys
 
@@ -54,6 +55,14 @@ class RedisListener(ListenerBase):
     def ping(self) -> bool:
         """True when Redis answers; raises redis.RedisError when it does not."""
         return bool(self.client.ping())
+
+    def heartbeat(self) -> dict[str, Any]:
+        """For ``/v1/__heartbeat__``: Redis must answer; a live worker is reported."""
+        try:
+            self.ping()
+        except redis.RedisError:
+            return {"ok": False, "redis": False, "workers": False}
+        return {"ok": True, "redis": True, "workers": worker_alive(self.client, self.listname)}
 
     def close(self) -> None:
         self.client.close()
