@@ -1,0 +1,81 @@
+"""``./dev serve`` end to end: server, private Redis, worker, and a clean stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from notifier.redis_server import free_port
+from tests.conftest import ALICE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.1)
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def post_record(base: str) -> dict:
+    request = urllib.request.Request(
+        f"{base}/v1/buckets/default/collections/notes/records",
+        method="POST",
+        data=json.dumps({"data": {"note": "kinto"}}).encode(),
+        headers={**ALICE, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        return json.load(response)["data"]
+
+
+def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
+    """app.ini as shipped, its Redis URL pointing nowhere: a private Redis takes over."""
+    shutil.copy(ROOT / "app.ini", tmp_path / "app.ini")
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "NOTIFIER_EVENT_LISTENERS_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+    }
+    output = tmp_path / "serve.log"
+    with output.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "notifier.serve", "app.ini", "--port", str(port)],
+            cwd=ROOT,
+            env={**env, "NOTIFIER_STORAGE_URL": str(tmp_path / "db.sqlite")},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: answers(f"{base}/v1/__lbheartbeat__"))
+        wait_for(lambda: b"1 thread(s)" in output.read_bytes())
+        record = post_record(base)
+        wait_for(lambda: f"{record['id']} ".encode() in output.read_bytes())
+        with urllib.request.urlopen(f"{base}/v1/__heartbeat__", timeout=5) as response:
+            assert json.load(response)["redis"] == {"ok": True, "redis": True, "workers": True}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+    text = output.read_text()
+    assert "uses a private one at redis://127.0.0.1:" in text
+    assert "workers.example: create /buckets/" in text
+    assert "stopped after" in text  # the worker was stopped with the server
