@@ -52,9 +52,14 @@ def free_port() -> int:
 
 @dataclass
 class PrivateRedis:
-    """A redis-server child process on a loopback port, with no persistence."""
+    """A redis-server child process on a loopback port.
+
+    With ``persistent``, an append-only file synced on every write keeps the
+    data across ``stop()`` and ``start()``, as a real Redis restart would.
+    """
 
     port: int = field(default_factory=free_port)
+    persistent: bool = False
     process: subprocess.Popen[bytes] | None = None
     directory: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="notifier-redis-"))
 
@@ -72,7 +77,9 @@ class PrivateRedis:
             "--save",
             "",
             "--appendonly",
-            "no",
+            "yes" if self.persistent else "no",
+            "--appendfsync",
+            "always",
             "--dir",
             self.directory,
         ]

@@ -15,6 +15,7 @@ from notifier import outbox_cli
 from notifier.storage import StorageError, transaction
 from notifier.storage.sqlite import SQLiteSession
 from tests.eventing import ALICE, RECORDS, SECRET, create_collection, listener, with_listeners
+from tests.helpers import wait_for
 
 FAST_RETRIES = {
     "notifier.outbox.backoff_base": "0.001",
@@ -187,14 +188,6 @@ def test_outbox_cli_lists_replays_and_purges_dead_letters(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == {"purged": 1}
 
 
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
-
-
 def test_events_survive_a_server_killed_between_commit_and_listeners(tmp_path):
     """SIGKILL the server inside its listener; a relay started afterwards delivers."""
     output = tmp_path / "events.jsonl"
@@ -218,7 +211,7 @@ notifier.event_listeners.file.hang = true
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: _answers(port))
+        wait_for(lambda: _answers(port), timeout=30)
         _put_bucket(port)
         wait_for(Path(f"{output}.entered").exists)
     finally:

@@ -8,22 +8,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 from notifier.redis_server import free_port
 from tests.conftest import ALICE
+from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)
 
 
 def answers(url: str) -> bool:
@@ -66,8 +58,8 @@ def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: answers(f"{base}/v1/__lbheartbeat__"))
-        wait_for(lambda: b"1 thread(s)" in output.read_bytes())
+        wait_for(lambda: answers(f"{base}/v1/__lbheartbeat__"), timeout=30)
+        wait_for(lambda: b"1 thread(s)" in output.read_bytes(), timeout=30)
         record = post_record(base)
         wait_for(lambda: f"{record['id']} ".encode() in output.read_bytes())
         with urllib.request.urlopen(f"{base}/v1/__heartbeat__", timeout=5) as response:

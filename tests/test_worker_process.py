@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 import redis
 
 from notifier.queue import QueueKeys
-from notifier.redis_server import free_port, redis_answers, redis_server_binary
+from notifier.redis_server import PrivateRedis
 from notifier.worker import WorkerConfig, run
 from tests.helpers import make_event, start, stop, wait_for
 
@@ -117,49 +116,11 @@ def test_sigkilled_worker_message_is_redelivered_by_the_reaper(
     assert not redis_client.exists(keys.processing(dead_id))
 
 
-class RestartableRedis:
-    """A redis-server with an append-only file, so a restart keeps the data."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.directory = directory
-        self.process: subprocess.Popen[bytes] | None = None
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(lambda: redis_answers(self.url), timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
 @pytest.fixture
-def restartable(tmp_path):
-    server = RestartableRedis(tmp_path)
-    server.start()
+def restartable():
+    server = PrivateRedis(persistent=True).start()
     yield server
-    server.stop()
+    server.close()
 
 
 def test_worker_rides_out_a_redis_restart(restartable, tmp_path):
