@@ -11,7 +11,6 @@ the entry where ``notifier-outbox`` can list, replay or purge it.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
+from notifier.backoff import backoff_delay
 from notifier.events import ResourceChanged
 from notifier.listeners.loader import LoadedListener
 from notifier.settings import Section
@@ -53,13 +53,12 @@ class RetryPolicy:
     def next_attempt_at(self, attempts: int, now: int) -> int | None:
         """When attempt ``attempts + 1`` is due, or None once the limit is reached.
 
-        Full jitter: a random delay up to base * 2**(attempts-1), capped, so a
-        crowd of failed deliveries does not retry in step.
+        The same capped, jittered exponential delay as the worker's retries,
+        so a crowd of failed deliveries does not retry in step.
         """
         if attempts >= self.max_attempts:
             return None
-        ceiling = min(self.backoff_max, self.backoff_base * 2 ** max(attempts - 1, 0))
-        delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311 -- jitter, not security
+        delay = backoff_delay(max(attempts, 1), self.backoff_base, self.backoff_max)
         return now + int(delay * 1000)
 
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import redis
 
 from notifier import queue
-from notifier.cli_source import add_source_arguments, source_from_args
 from notifier.redis_url import connect, redact
+from notifier.worker.source import add_source_arguments, source_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from notifier.email_check import main
-from notifier.listeners.loading import listener_from_ini
+from notifier.listeners.loader import listener_from_ini
 from notifier.settings import SettingsError
 from tests.email_helpers import PREFIX, RECIPIENTS, email_settings
 from tests.ini import write_ini

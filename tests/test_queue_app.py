@@ -8,9 +8,9 @@ import time
 import pytest
 import redis
 
-from notifier.housekeeping import heartbeat
 from notifier.queue import QueueKeys
 from notifier.redis_server import PrivateRedis
+from notifier.worker.housekeeping import heartbeat
 from tests.eventing import ALICE, RECORDS, create_collection, make_app
 
 L = "notifier.event_listeners"

@@ -9,10 +9,10 @@ import sys
 import pytest
 
 from notifier import queue
-from notifier.consumer import Consumer
-from notifier.housekeeping import heartbeat
 from notifier.queue import QueueKeys
 from notifier.queue_cli import main
+from notifier.worker.consumer import Consumer
+from notifier.worker.housekeeping import heartbeat
 from tests.helpers import ROOT, make_event
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from notifier.events import ResourceChanged
 from notifier.filters import FILTER_KEYS, EventFilter, filter_from_settings
 from notifier.listeners import Listener
-from notifier.settings import Section, SettingsError, as_list, suggestion
+from notifier.settings import Section, SettingsError, as_list, load_settings, suggestion
 
 PREFIX = "notifier.event_listeners"
 BUILT_IN = ("notifier.listeners.log", "notifier.listeners.redis", "notifier.listeners.email")
@@ -178,3 +178,17 @@ def load_listeners(config: Any, settings: Mapping[str, Any]) -> Iterator[LoadedL
     """The listeners of ``notifier.event_listeners``, in INI order."""
     for name in listener_names(settings):
         yield load_listener(config, settings, name)
+
+
+def listener_from_ini(path: str, name: str) -> LoadedListener:
+    """The listener ``name`` of ``path``'s ``[app:main]``, checked and filtered as in the app.
+
+    For the email test command and the worker scripts: the listener need not
+    be named in ``notifier.event_listeners`` (a worker's listener usually is
+    not, so the app does not also call it in the request).
+    """
+    from pyramid.config import Configurator
+    from pyramid.paster import get_appsettings
+
+    settings = load_settings(get_appsettings(path, name="main"))
+    return load_listener(Configurator(settings=settings), settings, name)

@@ -22,13 +22,13 @@ from typing import Any
 import redis
 
 from notifier.backoff import backoff_delay
-from notifier.consumer import Consumer, heartbeat_info
 from notifier.events import ResourceChanged
-from notifier.housekeeping import heartbeat, promote_due, reap, unregister
 from notifier.queue import QueueKeys, utcnow
 from notifier.redis_url import connect, redact
-from notifier.worker_config import WorkerConfig
-from notifier.worker_status import StatusReporter, WorkerStats
+from notifier.worker.config import WorkerConfig
+from notifier.worker.consumer import Consumer, heartbeat_info
+from notifier.worker.housekeeping import heartbeat, promote_due, reap, unregister
+from notifier.worker.status import StatusReporter, WorkerStats
 
 log = logging.getLogger(__name__)
 

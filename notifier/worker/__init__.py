@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
-from notifier.worker_config import WorkerConfig
-from notifier.worker_runtime import Handler, Runtime
-from notifier.worker_status import LogStatus, StatusReporter, WorkerStats
+from notifier.worker.config import WorkerConfig
+from notifier.worker.runtime import Handler, Runtime
+from notifier.worker.status import LogStatus, StatusReporter, WorkerStats
 
 __all__ = ["Handler", "WorkerConfig", "WorkerStats", "main", "run"]
 
@@ -54,10 +54,6 @@ def _restore_signals(previous: dict[int, Any]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``notifier-worker`` console script."""
-    from notifier.worker_cli import worker_main
+    from notifier.worker.cli import worker_main
 
     return worker_main(argv)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

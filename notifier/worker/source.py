@@ -7,7 +7,7 @@ import logging
 
 from notifier.redis_url import check_url
 from notifier.settings import SettingsError
-from notifier.worker_config import WorkerConfig
+from notifier.worker.config import WorkerConfig
 
 DEFAULT_URL = "redis://localhost:6379/0"
 DEFAULT_LISTNAME = "eventqueue"

@@ -7,12 +7,12 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from notifier.cli_source import add_source_arguments, setup_logging, source_from_args
 from notifier.settings import suggestion
 from notifier.worker import run
-from notifier.worker_config import MAX_BATCH, WorkerConfig
-from notifier.worker_runtime import Handler
-from notifier.worker_status import default_status
+from notifier.worker.config import MAX_BATCH, WorkerConfig
+from notifier.worker.runtime import Handler
+from notifier.worker.source import add_source_arguments, setup_logging, source_from_args
+from notifier.worker.status import default_status
 
 
 def build_parser() -> argparse.ArgumentParser:
