@@ -95,6 +95,13 @@ def test_listeners_are_called_in_ini_order_with_the_request(tmp_path):
     create_collection(app)
     second, first = listener(app, "second"), listener(app, "first")
     assert [e.event_id for e in second.events] == [e.event_id for e in first.events]
+    bucket, collection = (e.event_id for e in second.events)
+    assert app.app.registry.recorder_journal == [
+        f"second {bucket}",
+        f"first {bucket}",
+        f"second {collection}",
+        f"first {collection}",
+    ]
     assert second.events[0].request is not None
     assert second.events[0].request.method == "PUT"
 

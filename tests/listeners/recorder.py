@@ -11,7 +11,13 @@ from notifier.settings import Section
 
 
 class Recorder(ListenerBase):
-    def __init__(self, fail_first: int = 0, only_collection: str = "") -> None:
+    """Keeps the events; ``journal`` (shared by all recorders of an app) keeps the call order."""
+
+    def __init__(
+        self, name: str, journal: list[str], fail_first: int = 0, only_collection: str = ""
+    ) -> None:
+        self.name = name
+        self.journal = journal
         self.events: list[ResourceChanged] = []
         self.calls = 0
         self.fail_first = fail_first
@@ -19,6 +25,7 @@ class Recorder(ListenerBase):
             self.event_filter = filters.collections(only_collection)
 
     def __call__(self, event: ResourceChanged) -> None:
+        self.journal.append(f"{self.name} {event.event_id}")
         self.calls += 1
         if self.calls <= self.fail_first:
             raise ConnectionError(f"refusing call {self.calls} on purpose")
@@ -27,4 +34,11 @@ class Recorder(ListenerBase):
 
 def load_from_config(config: Any, prefix: str) -> Recorder:
     section = Section(config.get_settings(), prefix)
-    return Recorder(section.int("fail_first", 0, minimum=0), section.str("only_collection", ""))
+    if not hasattr(config.registry, "recorder_journal"):
+        config.registry.recorder_journal = []
+    return Recorder(
+        prefix.rstrip(".").rsplit(".", 1)[-1],
+        config.registry.recorder_journal,
+        section.int("fail_first", 0, minimum=0),
+        section.str("only_collection", ""),
+    )
