@@ -183,6 +183,18 @@ def postgresql_migrated_url(postgresql_schema_url: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
+def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The storage settings of an app, on each backend in turn (an empty database)."""
+    if request.param == "sqlite":
+        return {"notifier.storage_url": str(tmp_path / "notifier.sqlite")}
+    return {
+        "notifier.storage_backend": "notifier.storage.postgresql",
+        "notifier.storage_url": request.getfixturevalue("postgresql_migrated_url"),
+        "notifier.storage_pool_size": "4",
+    }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
     """Each backend in turn, empty: the conformance suites run every test on both."""
     backend: Storage
