@@ -196,3 +196,13 @@ notifier.event_listeners.rec.use = tests.listeners.recorder
         relay.kill()
         relay.wait(timeout=10)
     assert relay.returncode == 0, relay.stderr.read() if relay.stderr else ""
+
+
+def test_a_closed_storage_stops_listening(postgresql_migrated_url: str) -> None:
+    storage = PostgreSQLStorage(postgresql_migrated_url, pool_size=1)
+    storage.wait_for_outbox(0)
+    storage.close()
+    started = time.monotonic()
+    assert storage.wait_for_outbox(0.1) is False
+    assert time.monotonic() - started >= 0.1
+    assert storage.waiter._connection is None, "a relay thread left running does not reconnect"

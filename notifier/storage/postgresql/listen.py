@@ -31,6 +31,7 @@ class OutboxWaiter:
         self.connect_timeout = connect_timeout
         self._connection: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
     def wait(self, timeout: float) -> bool:
         """Whether a notification came within ``timeout`` seconds.
@@ -40,7 +41,8 @@ class OutboxWaiter:
         """
         with self._lock:
             try:
-                return self._wait(timeout)
+                if not self._closed:
+                    return self._wait(timeout)
             except DRIVER_ERRORS as error:
                 log.warning("%s: LISTEN %s failed, polling instead: %s", self.name, CHANNEL, error)
                 self._close()
@@ -70,6 +72,7 @@ class OutboxWaiter:
             connection.close()
 
     def close(self) -> None:
-        """Close the connection; waits for a wait in progress (at most its timeout)."""
+        """Close the connection for good; waits for a wait in progress (at most its timeout)."""
         with self._lock:
+            self._closed = True
             self._close()
