@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "notifier.serve", str(ini), "--no-worker"],
+                    [sys.executable, "-m", "notifier.serve", str(ini)],
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,

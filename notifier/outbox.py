@@ -26,6 +26,9 @@ from notifier.storage import OutboxEntry, Storage, transaction
 
 log = logging.getLogger(__name__)
 
+#: The longest a relay waits without looking at its stop event.
+STOP_CHECK = 0.25
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
@@ -130,7 +133,12 @@ class Relay:
                 session.outbox_retry((entry.event_id, entry.listener), error, due)
 
     def run_forever(self, stop: threading.Event, interval: float) -> None:
-        """Relay until ``stop`` is set; a storage failure waits a round, never crashes."""
+        """Relay until ``stop`` is set; a storage failure waits a round, never crashes.
+
+        Between rounds it waits ``interval`` seconds, or less when the storage
+        says new entries are due (``Storage.wait_for_outbox``).
+        """
+        self.storage.wait_for_outbox(0)  # start listening before the first round
         while not stop.is_set():
             try:
                 busy = self.run_once() >= self.batch_size
@@ -138,7 +146,15 @@ class Relay:
                 log.exception("outbox relay round failed; retrying in %.1fs", interval)
                 busy = False
             if not busy:
-                stop.wait(interval)
+                self._pause(stop, interval)
+
+    def _pause(self, stop: threading.Event, interval: float) -> None:
+        """Wait out ``interval`` in slices, so setting ``stop`` is noticed within one."""
+        deadline = time.monotonic() + interval
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or self.storage.wait_for_outbox(min(left, STOP_CHECK)):
+                return
 
     def start_thread(self, interval: float) -> threading.Event:
         """Run the relay in a daemon thread of this process; set the event to stop it."""

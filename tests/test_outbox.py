@@ -11,10 +11,19 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from notifier import outbox_cli
 from notifier.storage import StorageError, transaction
-from notifier.storage.sqlite import SQLiteSession
-from tests.eventing import ALICE, RECORDS, SECRET, create_collection, listener, with_listeners
+from tests.eventing import (
+    ALICE,
+    RECORDS,
+    SECRET,
+    app_factory,
+    create_collection,
+    listener,
+    session_class,
+)
 from tests.helpers import wait_for
 
 FAST_RETRIES = {
@@ -22,6 +31,12 @@ FAST_RETRIES = {
     "notifier.outbox.backoff_max": "0.001",
     "notifier.outbox.lease": "0.001",
 }
+
+
+@pytest.fixture
+def make(tmp_path, backend_settings):
+    """Apps with listeners, on SQLite and on PostgreSQL."""
+    yield from app_factory(tmp_path, backend_settings)
 
 
 def stats(app):
@@ -36,19 +51,16 @@ def relay_until_quiet(app, rounds=20):
         relay.run_once()
 
 
-def test_a_failing_listener_neither_fails_the_write_nor_stops_the_others(tmp_path, caplog):
-    app = with_listeners(
-        tmp_path, "flaky steady", **{"notifier.event_listeners.flaky.fail_first": "1"}
-    )
+def test_a_failing_listener_neither_fails_the_write_nor_stops_the_others(make, caplog):
+    app = make("flaky steady", **{"notifier.event_listeners.flaky.fail_first": "1"})
     create_collection(app)
     assert len(listener(app, "steady").events) == 2
     failed_event = listener(app, "steady").events[0].event_id
     assert f"listener flaky failed on event(s) {failed_event}" in caplog.text
 
 
-def test_the_relay_delivers_once_after_two_failures(tmp_path):
-    app = with_listeners(
-        tmp_path,
+def test_the_relay_delivers_once_after_two_failures(make):
+    app = make(
         "flaky",
         **{
             "notifier.event_listeners.flaky.fail_first": "2",
@@ -67,18 +79,19 @@ def test_the_relay_delivers_once_after_two_failures(tmp_path):
     assert stats(app).backlog == 0
 
 
-def test_delivered_events_leave_the_outbox(tmp_path):
-    app = with_listeners(tmp_path, "rec")
+def test_delivered_events_leave_the_outbox(make):
+    app = make("rec")
     create_collection(app)
     assert stats(app).backlog == 0
 
 
-def test_a_rolled_back_batch_delivers_nothing(tmp_path, monkeypatch):
-    app = with_listeners(tmp_path, "rec")
+def test_a_rolled_back_batch_delivers_nothing(make, monkeypatch):
+    app = make("rec")
     create_collection(app)
     recorder = listener(app, "rec")
     recorder.events.clear()
-    original = SQLiteSession.create
+    cls = session_class(app)
+    original = cls.create
     calls = []
 
     def third_create_fails(self, resource, parent_id, obj):
@@ -87,7 +100,7 @@ def test_a_rolled_back_batch_delivers_nothing(tmp_path, monkeypatch):
             raise RuntimeError("injected fault")
         return original(self, resource, parent_id, obj)
 
-    monkeypatch.setattr(SQLiteSession, "create", third_create_fails)
+    monkeypatch.setattr(cls, "create", third_create_fails)
     requests = [
         {"method": "PUT", "path": f"/buckets/b/collections/c/records/r{n}", "body": {"data": {}}}
         for n in range(4)
@@ -99,8 +112,8 @@ def test_a_rolled_back_batch_delivers_nothing(tmp_path, monkeypatch):
     assert app.get(RECORDS, headers=ALICE).json["data"] == []
 
 
-def test_a_failed_precondition_delivers_nothing(tmp_path):
-    app = with_listeners(tmp_path, "rec")
+def test_a_failed_precondition_delivers_nothing(make):
+    app = make("rec")
     create_collection(app)
     recorder = listener(app, "rec")
     recorder.events.clear()
@@ -110,8 +123,8 @@ def test_a_failed_precondition_delivers_nothing(tmp_path):
     assert recorder.events == [] and stats(app).backlog == 0
 
 
-def test_a_commit_that_fails_delivers_nothing(tmp_path, monkeypatch):
-    app = with_listeners(tmp_path, "rec")
+def test_a_commit_that_fails_delivers_nothing(make, monkeypatch):
+    app = make("rec")
     create_collection(app)
     recorder = listener(app, "rec")
     recorder.events.clear()
@@ -119,7 +132,7 @@ def test_a_commit_that_fails_delivers_nothing(tmp_path, monkeypatch):
     def commit_fails(self):
         raise StorageError("disk full (injected)")
 
-    monkeypatch.setattr(SQLiteSession, "commit", commit_fails)
+    monkeypatch.setattr(session_class(app), "commit", commit_fails)
     response = app.put_json(f"{RECORDS}/r1", {"data": {}}, headers=ALICE, status=503)
     monkeypatch.undo()
     assert response.json["errno"] == 201
@@ -127,9 +140,8 @@ def test_a_commit_that_fails_delivers_nothing(tmp_path, monkeypatch):
     app.get(f"{RECORDS}/r1", headers=ALICE, status=404)
 
 
-def test_dead_letters_after_the_attempt_limit_then_replay(tmp_path, capsys):
-    app = with_listeners(
-        tmp_path,
+def test_dead_letters_after_the_attempt_limit_then_replay(make, capsys):
+    app = make(
         "broken",
         **{
             "notifier.event_listeners.broken.fail_first": "1000",
@@ -268,8 +280,8 @@ def _ignore(function, *args, **kwargs):
         function(*args, **kwargs)
 
 
-def test_heartbeat_reports_the_outbox_backlog(tmp_path):
-    app = with_listeners(tmp_path, "flaky", **{"notifier.event_listeners.flaky.fail_first": "5"})
+def test_heartbeat_reports_the_outbox_backlog(make):
+    app = make("flaky", **{"notifier.event_listeners.flaky.fail_first": "5"})
     app.put_json("/v1/buckets/b", {}, headers=ALICE)
     outbox = app.get("/v1/__heartbeat__").json["outbox"]
     assert outbox["backlog"] == 1 and outbox["dead"] == 0

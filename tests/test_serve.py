@@ -50,7 +50,7 @@ def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
     output = tmp_path / "serve.log"
     with output.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "notifier.serve", "app.ini", "--port", str(port)],
+            [sys.executable, "-m", "notifier.serve", "app.ini", "--dev", "--port", str(port)],
             cwd=ROOT,
             env={**env, "NOTIFIER_STORAGE_URL": str(tmp_path / "db.sqlite")},
             stdout=log,

@@ -1,49 +1,22 @@
-"""The storage conformance suite: every backend must pass every test here."""
+"""The storage conformance suite: every backend must pass every test here.
+
+The ``storage`` fixture (in conftest.py) runs each test on SQLite and on
+PostgreSQL; the outbox and savepoint tests are in test_storage_conformance_outbox.py.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from notifier.storage import Filter, ObjectExists, Op, Sort, Storage, transaction
-from notifier.storage.postgresql import PostgreSQLStorage, migrate_from_settings
-from notifier.storage.sqlite import SQLiteStorage
+from tests.storage_helpers import read
 
 RECORDS = "/buckets/b/collections/c"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def storage(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Storage]:
-    backend: Storage
-    if request.param == "sqlite":
-        backend = SQLiteStorage(str(tmp_path / "conformance.sqlite"))
-    else:
-        url = request.getfixturevalue("postgresql_schema_url")
-        migrate_from_settings({"notifier.storage_url": url})
-        backend = PostgreSQLStorage(url, pool_size=4)
-    yield backend
-    backend.close()
-
-
-def in_thread(function: Callable[[], Any]) -> Any:
-    """Run ``function`` on another thread (so on another connection) and return its result."""
-    with ThreadPoolExecutor(1) as executor:
-        return executor.submit(function).result(timeout=30)
-
-
-def read(storage: Storage, function: Callable[[Any], Any]) -> Any:
-    """``function(session)`` in a read transaction on another thread."""
-
-    def run() -> Any:
-        with transaction(storage, write=False) as session:
-            return function(session)
-
-    return in_thread(run)
 
 
 def create_records(storage: Storage, *records: dict[str, Any]) -> list[dict[str, Any]]:

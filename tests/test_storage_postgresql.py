@@ -112,9 +112,9 @@ def test_migrate_is_idempotent(postgresql_schema_url: str) -> None:
     settings = {"notifier.storage_url": postgresql_schema_url}
     first = migrate_from_settings(settings)
     second = migrate_from_settings(settings)
-    assert first[0] == "applied 0001_initial"
-    assert second == first[1:]
-    assert second[0].endswith("schema version 1, the latest")
+    assert first[:2] == ["applied 0001_initial", "applied 0002_outbox"]
+    assert second == first[2:]
+    assert second[0].endswith("schema version 2, the latest")
     PostgreSQLStorage(postgresql_schema_url).close()
 
 
@@ -135,9 +135,9 @@ def test_the_command_migrates_from_an_ini_file(
     assert migrate_main([str(ini)]) == 0
     assert migrate_main([str(ini)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "applied 0001_initial"
-    assert lines[1:] == [lines[1]] * 2
-    assert "schema version 1, the latest" in lines[1]
+    assert lines[:2] == ["applied 0001_initial", "applied 0002_outbox"]
+    assert lines[2:] == [lines[2]] * 2
+    assert "schema version 2, the latest" in lines[2]
 
 
 def test_the_command_runs_as_a_module(postgresql_schema_url: str, tmp_path: Path) -> None:
@@ -150,7 +150,7 @@ def test_the_command_runs_as_a_module(postgresql_schema_url: str, tmp_path: Path
         cwd=Path(__file__).parent.parent,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("applied 0001_initial\n")
+    assert done.stdout.startswith("applied 0001_initial\napplied 0002_outbox\n")
 
 
 def test_the_command_has_nothing_to_do_for_sqlite(

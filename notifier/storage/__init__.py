@@ -206,6 +206,14 @@ class Storage(Protocol):
 
     def healthy(self) -> bool: ...
 
+    def wait_for_outbox(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds, returning early (True) when outbox
+        entries may have become due; the relay calls it between rounds.
+
+        A backend that cannot tell (SQLite) just sleeps and returns False, and
+        the relay polls; PostgreSQL wakes on LISTEN/NOTIFY.
+        """
+
     def close(self) -> None: ...
 
 

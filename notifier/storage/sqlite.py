@@ -304,6 +304,11 @@ class SQLiteStorage:
             return False
         return True
 
+    def wait_for_outbox(self, timeout: float) -> bool:
+        """Sleep: other processes' commits cannot be heard, so the relay polls."""
+        time.sleep(timeout)
+        return False
+
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
         if connection is not None:

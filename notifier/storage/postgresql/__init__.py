@@ -1,6 +1,6 @@
 """The shared backend: PostgreSQL through a psycopg connection pool.
 
-Several app servers (and, later, relays) share one database, so nothing is
+Several app servers and relays share one database, so nothing is
 serialised by a global lock as in SQLite.  Instead:
 
 - ``last_modified`` comes from an upsert of the list's ``timestamps`` row,
@@ -17,7 +17,9 @@ serialised by a global lock as in SQLite.  Instead:
 Waiting for a free connection is bounded by the pool timeout and then fails
 as a StorageError (503), never a deadlock.  Modules: ``transaction`` (the
 pooled connection of a session), ``session`` (objects and permissions),
-``conditions`` (JSONB filters), ``schema`` (versions and migrations).
+``conditions`` (JSONB filters), ``outbox`` (pending deliveries, claimed by
+several relays at once), ``listen`` (waking relays), ``schema`` (versions
+and migrations).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from notifier.settings import Section, SettingsError
 from notifier.storage import StorageError
 from notifier.storage.postgresql import schema
+from notifier.storage.postgresql.listen import OutboxWaiter
 from notifier.storage.postgresql.session import PostgreSQLSession
 from notifier.storage.postgresql.transaction import DRIVER_ERRORS, describe
 
@@ -67,6 +70,7 @@ class PostgreSQLStorage:
             open=False,
         )
         self.pool.open()
+        self.waiter = OutboxWaiter(conninfo, self.name, timeout)
 
     def acquire(self) -> psycopg.Connection[Any]:
         try:
@@ -95,7 +99,12 @@ class PostgreSQLStorage:
             return False
         return True
 
+    def wait_for_outbox(self, timeout: float) -> bool:
+        """Wait on LISTEN for new due entries; see ``listen``."""
+        return self.waiter.wait(timeout)
+
     def close(self) -> None:
+        self.waiter.close()
         self.pool.close()
 
 

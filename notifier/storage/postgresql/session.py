@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 
 from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError
 from notifier.storage.postgresql.conditions import JSONBConditions
-from notifier.storage.postgresql.transaction import Transaction
+from notifier.storage.postgresql.outbox import PostgreSQLOutbox
 
 CONDITIONS = JSONBConditions()
 
@@ -34,8 +34,8 @@ def _to_object(row: Sequence[Any]) -> dict[str, Any]:
     return {**data, "id": object_id, "last_modified": last_modified}
 
 
-class PostgreSQLSession(Transaction):
-    """One request's transaction: the Session protocol."""
+class PostgreSQLSession(PostgreSQLOutbox):
+    """One request's transaction: the Session protocol (the outbox in ``outbox``)."""
 
     def get(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any] | None:
         sql = f"SELECT {_OBJECT} FROM objects WHERE parent_id = %s AND resource = %s AND id = %s"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from notifier.storage import StorageError
@@ -40,6 +41,7 @@ class Transaction:
     """One transaction on one pooled connection, taken at the first statement.
 
     The base of the session: its subclasses add methods that call ``_execute``.
+    Savepoints live here too: a batch runs each subrequest in one.
     """
 
     def __init__(self, storage: PostgreSQLStorage, write: bool) -> None:
@@ -59,10 +61,12 @@ class Transaction:
             self._connection = connection
         return self._connection
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+    def _execute(
+        self, query: str | sql.Composed, params: Sequence[Any] = ()
+    ) -> psycopg.Cursor[Any]:
         connection = self._begin()
         try:
-            return connection.execute(sql, params)
+            return connection.execute(query, params)
         except DRIVER_ERRORS as error:
             raise StorageError(f"{self.storage.name}: {error}") from error
 
@@ -87,3 +91,13 @@ class Transaction:
             self._end("ROLLBACK")
         except DRIVER_ERRORS as error:
             log.warning("%s: rollback failed: %s", self.storage.name, error)
+
+    def savepoint(self, name: str) -> None:
+        self._execute(sql.SQL("SAVEPOINT {}").format(sql.Identifier(name)))
+
+    def rollback_to(self, name: str) -> None:
+        self._execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(sql.Identifier(name)))
+        self.release(name)
+
+    def release(self, name: str) -> None:
+        self._execute(sql.SQL("RELEASE SAVEPOINT {}").format(sql.Identifier(name)))
