@@ -30,101 +30,111 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
     ]
 
 
-def _operations(spec: ResourceSpec) -> dict[str, Any]:
-    body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Body"}}}}
+BODY = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Body"}}}}
+CREATED = {"201": {"description": "Created"}}
+
+
+def _plural_operations(spec: ResourceSpec) -> dict[str, Any]:
     query = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in LIST_PARAMETERS]
-    plural, single = spec.plural_path, spec.object_path
     return {
-        plural: {
-            "parameters": _path_parameters(plural),
-            "get": {
-                "summary": f"List {spec.plural}",
-                "parameters": query,
-                "responses": _responses("The list", 400, 401, 403),
-            },
-            "post": {
-                "summary": f"Create a {spec.name}",
-                "requestBody": body,
-                "responses": {
-                    **_responses("Existed already", 400, 401, 403, 412),
-                    "201": {"description": "Created"},
-                },
-            },
-            "delete": {
-                "summary": f"Delete {spec.plural}",
-                "responses": _responses("Tombstones", 401, 403, 412),
-            },
+        "parameters": _path_parameters(spec.plural_path),
+        "get": {
+            "summary": f"List {spec.plural}",
+            "parameters": query,
+            "responses": _responses("The list", 400, 401, 403),
         },
-        single: {
-            "parameters": _path_parameters(single),
-            "get": {
-                "summary": f"Get a {spec.name}",
-                "responses": _responses("The object", 401, 403, 404),
-            },
-            "put": {
-                "summary": f"Create or replace a {spec.name}",
-                "requestBody": body,
-                "responses": {
-                    **_responses("Replaced", 400, 401, 403, 412),
-                    "201": {"description": "Created"},
-                },
-            },
-            "patch": {
-                "summary": f"Modify a {spec.name}",
-                "requestBody": body,
-                "responses": _responses("Modified", 400, 401, 403, 404, 412),
-            },
-            "delete": {
-                "summary": f"Delete a {spec.name}",
-                "responses": _responses("Tombstone", 401, 403, 404, 412),
-            },
+        "post": {
+            "summary": f"Create a {spec.name}",
+            "requestBody": BODY,
+            "responses": {**_responses("Existed already", 400, 401, 403, 412), **CREATED},
+        },
+        "delete": {
+            "summary": f"Delete {spec.plural}",
+            "responses": _responses("Tombstones", 401, 403, 412),
         },
     }
 
 
-def openapi_document(request: Request) -> dict[str, Any]:
-    paths: dict[str, Any] = {
-        "/": {"get": {"summary": "Server information", "responses": _responses("Info")}},
+def _object_operations(spec: ResourceSpec) -> dict[str, Any]:
+    return {
+        "parameters": _path_parameters(spec.object_path),
+        "get": {
+            "summary": f"Get a {spec.name}",
+            "responses": _responses("The object", 401, 403, 404),
+        },
+        "put": {
+            "summary": f"Create or replace a {spec.name}",
+            "requestBody": BODY,
+            "responses": {**_responses("Replaced", 400, 401, 403, 412), **CREATED},
+        },
+        "patch": {
+            "summary": f"Modify a {spec.name}",
+            "requestBody": BODY,
+            "responses": _responses("Modified", 400, 401, 403, 404, 412),
+        },
+        "delete": {
+            "summary": f"Delete a {spec.name}",
+            "responses": _responses("Tombstone", 401, 403, 404, 412),
+        },
+    }
+
+
+def _operations(spec: ResourceSpec) -> dict[str, Any]:
+    return {spec.plural_path: _plural_operations(spec), spec.object_path: _object_operations(spec)}
+
+
+COMPONENTS = {
+    "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}},
+    "schemas": {
+        "Body": {
+            "type": "object",
+            "properties": {"data": {"type": "object"}, "permissions": {"type": "object"}},
+        },
+        "Error": {
+            "type": "object",
+            "required": ["code", "errno", "error"],
+            "properties": {
+                "code": {"type": "integer"},
+                "errno": {"type": "integer"},
+                "error": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+            },
+        },
+    },
+}
+
+
+def _utility_paths() -> dict[str, Any]:
+    def simple(summary: str, *codes: int) -> dict[str, Any]:
+        return {"get": {"summary": summary, "responses": _responses("OK", *codes)}}
+
+    return {
+        "/": simple("Server information"),
         "/batch": {
             "post": {
                 "summary": "Several requests in one transaction",
                 "responses": _responses("Each response", 400),
             }
         },
-        "/__heartbeat__": {"get": {"summary": "Health", "responses": _responses("OK", 503)}},
-        "/__lbheartbeat__": {"get": {"summary": "Alive", "responses": _responses("OK")}},
-        "/__version__": {"get": {"summary": "Version", "responses": _responses("OK")}},
-        "/__api__": {"get": {"summary": "This document", "responses": _responses("OK")}},
+        "/__heartbeat__": simple("Health", 503),
+        "/__lbheartbeat__": simple("Alive"),
+        "/__version__": simple("Version"),
+        "/__api__": simple("This document"),
     }
+
+
+def openapi_document(request: Request) -> dict[str, Any]:
+    """The document for this server: its URL, every path, Basic auth, Kinto's error shape."""
+    paths = _utility_paths()
     for spec in SPECS:
         paths.update(_operations(spec))
+    title = request.registry.settings["notifier.project_name"]
     return {
         "openapi": "3.0.3",
-        "info": {
-            "title": request.registry.settings["notifier.project_name"],
-            "version": notifier.__version__,
-        },
+        "info": {"title": title, "version": notifier.__version__},
         "servers": [{"url": request.application_url + "/v1"}],
         "paths": paths,
-        "components": {
-            "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}},
-            "schemas": {
-                "Body": {
-                    "type": "object",
-                    "properties": {"data": {"type": "object"}, "permissions": {"type": "object"}},
-                },
-                "Error": {
-                    "type": "object",
-                    "required": ["code", "errno", "error"],
-                    "properties": {
-                        "code": {"type": "integer"},
-                        "errno": {"type": "integer"},
-                        "error": {"type": "string"},
-                        "message": {"type": "string"},
-                        "details": {},
-                    },
-                },
-            },
-        },
+        "components": COMPONENTS,
         "security": [{"basicAuth": []}],
     }
