@@ -180,3 +180,22 @@ def test_storage_failure_is_a_503(
     response = app.get(collection, headers=ALICE, status=503)
     assert error(response, 503, 201) == "The storage backend is unavailable; retry later"
     assert response.headers["Retry-After"] == "5"
+
+
+def test_a_nul_character_is_refused_on_every_backend(app: TestApp) -> None:
+    body = b'{"data": {"title": "a\\u0000b"}}'
+    response = app.put(
+        "/v1/buckets/b", body, headers={**ALICE, "Content-Type": "application/json"}, status=400
+    )
+    assert response.json["message"] == (
+        "body in body: strings cannot contain the NUL character \\u0000"
+    )
+    app.get("/v1/buckets/b", headers=ALICE, status=403)
+
+
+def test_a_backslash_u_text_is_not_a_nul(app: TestApp) -> None:
+    body = b'{"data": {"title": "a\\\\u0000b"}}'
+    response = app.put(
+        "/v1/buckets/b", body, headers={**ALICE, "Content-Type": "application/json"}, status=201
+    )
+    assert response.json["data"]["title"] == "a\\u0000b"

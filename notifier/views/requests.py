@@ -25,7 +25,7 @@ def json_body(request: Request) -> Any:
     if not request.body:
         return None
     try:
-        return request.json_body
+        body = request.json_body
     except ValueError as error:
         raise http_error(
             400,
@@ -33,6 +33,20 @@ def json_body(request: Request) -> Any:
             f"The body is not valid JSON: {error}",
             details=[{"location": "body", "name": None, "description": str(error)}],
         ) from None
+    # PostgreSQL's jsonb cannot store NUL: refuse it on every backend alike.
+    if b"\\u0000" in request.body and _has_nul(body):
+        raise invalid_parameter("body", "body", "strings cannot contain the NUL character \\u0000")
+    return body
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def read_permissions(value: Any, resource_name: str) -> dict[str, set[str]]:
