@@ -86,7 +86,7 @@ def current(request: Request) -> RequestTransaction:
 
 def _may_write(request: Request) -> bool:
     """Unsafe methods write; so does a read of the default bucket, created on first use."""
-    return request.method not in SAFE_METHODS or "/buckets/default" in request.path
+    return request.method not in SAFE_METHODS or "/buckets/default/" in request.path + "/"
 
 
 def transaction_tween_factory(
