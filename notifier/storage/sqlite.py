@@ -110,6 +110,27 @@ def _to_object(row: sqlite3.Row) -> dict[str, Any]:
     return obj
 
 
+def _to_objects(rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
+    """The objects of many rows, their JSON parsed in one ``json.loads``.
+
+    A page of 100 records spent more time in 100 calls of ``json.loads`` (and
+    name lookups on sqlite3.Row) than in SQLite; one parse of the joined
+    texts costs a third of that.  Columns by position: id, last_modified,
+    deleted, data (the order of SCHEMA).
+    """
+    texts = ",".join("{}" if row[4] else row[5] for row in rows)
+    parsed: list[dict[str, Any]] = json.loads(f"[{texts}]")
+    objects = []
+    for row, obj in zip(rows, parsed, strict=True):
+        if row[4]:
+            objects.append({"id": row[2], "last_modified": row[3], "deleted": True})
+            continue
+        obj["id"] = row[2]
+        obj["last_modified"] = row[3]
+        objects.append(obj)
+    return objects
+
+
 class SQLiteSession(SQLiteOutbox):
     """One transaction on this thread's connection.
 
@@ -247,7 +268,7 @@ class SQLiteSession(SQLiteOutbox):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_to_object(row) for row in self._execute(sql, params)]
+        return _to_objects(self._execute(sql, params).fetchall())
 
     def count(self, resource: str, parent_id: str, filters: Sequence[Filter] = ()) -> int:
         params: list[Any] = [parent_id, resource]
