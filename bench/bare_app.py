@@ -35,7 +35,12 @@ def _respond(body: Any, stamp: int, status: int = 200) -> Response:
 
 
 def _object(number: int, stamp: int) -> dict[str, Any]:
-    return {"id": uuid.uuid4().hex, "last_modified": stamp - number, "title": "hello", "n": number}
+    return {
+        "id": f"seed-{number:06d}",
+        "last_modified": stamp - number,
+        "title": "hello",
+        "n": number,
+    }
 
 
 def create(request: Request) -> Response:
