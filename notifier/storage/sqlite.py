@@ -193,15 +193,15 @@ class SQLiteSession(SQLiteOutbox):
         return None if row is None or row["deleted"] else _to_object(row)
 
     def _next_timestamp(self, resource: str, parent_id: str) -> int:
-        current = self.timestamp(resource, parent_id)
-        stamp = max(now_ms(), current + 1)
-        self._execute(
+        """Now, or one more than the last stamp under this parent: one statement, not two."""
+        row = self._execute(
             "INSERT INTO timestamps (parent_id, resource, last_modified) VALUES (?, ?, ?)"
-            " ON CONFLICT (parent_id, resource)"
-            " DO UPDATE SET last_modified = excluded.last_modified",
-            (parent_id, resource, stamp),
-        )
-        return stamp
+            " ON CONFLICT (parent_id, resource) DO UPDATE SET last_modified ="
+            " max(excluded.last_modified, timestamps.last_modified + 1)"
+            " RETURNING last_modified",
+            (parent_id, resource, now_ms()),
+        ).fetchone()
+        return int(row[0])
 
     def _store(
         self, resource: str, parent_id: str, obj: dict[str, Any], deleted: bool = False
