@@ -164,6 +164,47 @@ def dispatch_section(dispatch: dict[str, Any]) -> list[str]:
     return [*rows, ""]
 
 
+def targets_section(results: dict[str, Any]) -> list[str]:
+    """Issue #7's targets, each with the figure of this run that decides it."""
+    rows = ["## Targets (issue #7)", "", "| target | this run | met |", "|---|---|---|"]
+
+    def add(target: str, figure: str, met: bool) -> None:
+        rows.append(f"| {target} | {figure} | {'yes' if met else 'NO'} |")
+
+    http = results.get("http")
+    if http:
+        create, reads = http["create"], http["reads"]
+        ceiling, redis = create["ceiling_bare_pyramid"], create["redis"]
+        share = redis["rps"]["median"] / ceiling["rps"]["median"]
+        add("create, Redis listener: >= 0.50 of the ceiling's req/s", f"{share:.2f}", share >= 0.5)
+        tail = redis["p99_ms"]["median"] / ceiling["p99_ms"]["median"]
+        add("create, Redis listener: p99 <= 1.5x the ceiling's", f"{tail:.2f}x", tail <= 1.5)
+        for name in ("list_100", "since_100"):
+            cost = reads["get_one"]["rps"]["median"] / reads[name]["rps"]["median"]
+            add(f"{name} on 10,000 records: <= 2x a GET of one", f"{cost:.2f}x", cost <= 2)
+        sizes = http["growth"]["sizes"]
+        worst = max(
+            size[name]["p50_ms"]["median"] / sizes[0][name]["p50_ms"]["median"]
+            for size in sizes
+            for name in ("list_100", "since_100")
+        )
+        add("list/_since p50 flat from 1,000 to 100,000 records", f"worst {worst:.2f}x", worst < 2)
+        growth = http["sustained"]["max_over_first_pct"]
+        add("server RSS flat within 10% over sustained writes", f"+{growth}%", growth <= 10)
+    if "drain" in results:
+        rates = results["drain"]["events_per_second"]
+        best = max(r["median"] for name, r in rates.items() if name.startswith("runtime_batch"))
+        add(
+            "worker runtime, one process, batching: >= 50,000 events/s",
+            f"{best:,.0f}/s",
+            best >= 50_000,
+        )
+    if "e2e" in results:
+        low = results["e2e"]["results"][0]["handler_start_after_201_ms_p99"]["median"]
+        add("end-to-end p99 < 5 ms at low load (201 -> handler)", f"{low} ms", low < 5)
+    return [*rows, ""]
+
+
 SECTIONS = {
     "http": lambda r: (
         create_section(r["create"])
@@ -195,7 +236,7 @@ def header(document: dict[str, Any]) -> list[str]:
 
 
 def write_report(document: dict[str, Any], path: Path) -> None:
-    lines = header(document)
+    lines = header(document) + targets_section(document["results"])
     for part, render in SECTIONS.items():
         if part in document["results"]:
             lines += render(document["results"][part])
