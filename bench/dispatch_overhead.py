@@ -24,6 +24,7 @@ from notifier.dispatch import Dispatcher, build_event
 from notifier.listeners import ListenerBase
 from notifier.listeners.loader import LoadedListener
 from notifier.outbox import RetryPolicy
+from notifier.outbox_acks import PendingAcks
 from notifier.storage import transaction
 from notifier.storage.sqlite import SQLiteStorage
 from notifier.transaction import AfterCommit, BeforeCommit, Change, RequestTransaction
@@ -89,7 +90,8 @@ def with_outbox(dispatcher: Dispatcher, storage: SQLiteStorage, changes: list[Ch
 def measure(args: argparse.Namespace, filtered: bool, outbox: bool, folder: Path) -> dict:
     loaded = listeners(args.listeners, filtered)
     storage = SQLiteStorage(str(folder / f"bench-{filtered}-{outbox}.sqlite"))
-    dispatcher = Dispatcher(storage, loaded, RetryPolicy())
+    # As the app by default: delivered entries leave with the next write.
+    dispatcher = Dispatcher(storage, loaded, RetryPolicy(), PendingAcks(storage, delay=0.2))
     changes = make_changes(args.events)
     samples = []
     for _ in range(args.runs):
@@ -99,6 +101,7 @@ def measure(args: argparse.Namespace, filtered: bool, outbox: bool, folder: Path
             else pure_dispatch(dispatcher, changes)
         )
         samples.append(elapsed / (args.events * args.listeners) * 1e6)
+    dispatcher.acks.flush()
     return {
         "filtered": filtered,
         "outbox": outbox,

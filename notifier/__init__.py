@@ -81,3 +81,16 @@ def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router
             registry.notifier_relay_interval
         )
     return app
+
+
+def shutdown(registry: Any) -> None:
+    """Stop what ``main`` started, in order: the relay, pending outbox deletes,
+    the listeners' clients, then the storage."""
+    stop = getattr(registry, "notifier_relay_stop", None)
+    if stop is not None:
+        stop.set()
+    dispatcher = registry.notifier_dispatcher
+    dispatcher.acks.flush()
+    for loaded in dispatcher.listeners:
+        loaded.close()
+    registry.notifier_storage.close()

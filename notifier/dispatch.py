@@ -21,6 +21,7 @@ from pyramid.request import Request
 from notifier.events import ResourceChanged
 from notifier.listeners.loader import LoadedListener, load_listeners
 from notifier.outbox import Relay, RetryPolicy, describe, now_ms
+from notifier.outbox_acks import PendingAcks
 from notifier.settings import Section
 from notifier.storage import OutboxEntry, Session, Storage, transaction
 from notifier.transaction import AfterCommit, BeforeCommit, Change, current
@@ -66,11 +67,16 @@ class Dispatcher:
     """Matches events to listeners, records them in the outbox and delivers them."""
 
     def __init__(
-        self, storage: Storage, listeners: Sequence[LoadedListener], policy: RetryPolicy
+        self,
+        storage: Storage,
+        listeners: Sequence[LoadedListener],
+        policy: RetryPolicy,
+        acks: PendingAcks | None = None,
     ) -> None:
         self.storage = storage
         self.listeners = list(listeners)
         self.policy = policy
+        self.acks = acks if acks is not None else PendingAcks(storage, delay=0)
         self.backlogged: set[str] = set()
 
     def match(self, events: Sequence[ResourceChanged]) -> list[Delivery]:
@@ -85,6 +91,10 @@ class Dispatcher:
         changes = event.transaction.changes
         if not changes or not self.listeners:
             return
+        if any(change.action != "read" for change in changes):
+            # A write session: carry the deletes of earlier deliveries.  First, so
+            # that _behind counts only entries still waiting for delivery.
+            self.acks.delete_in(event.transaction.session)
         events = [build_event(change, event.request) for change in changes]
         deliveries = self.match(events)
         for delivery in deliveries:
@@ -148,17 +158,18 @@ class Dispatcher:
         self._record(done, failed)
 
     def _record(self, done: list[tuple[str, str]], failed: list[tuple[Delivery, str]]) -> None:
+        self.acks.add(done)
+        if not failed:
+            return
         try:
             with transaction(self.storage) as session:
-                if done:
-                    session.outbox_done(done)
                 due = self.policy.next_attempt_at(1, now_ms())
                 for delivery, error in failed:
                     for e in delivery.events:
                         session.outbox_retry((e.event_id, delivery.listener.name), error, due)
         except Exception:
             # The entries stay leased; the relay takes them over when the lease ends.
-            log.exception("could not record delivery outcomes in the outbox")
+            log.exception("could not record failed deliveries in the outbox")
 
 
 def includeme(config: Configurator) -> None:
@@ -167,7 +178,8 @@ def includeme(config: Configurator) -> None:
     listeners = list(load_listeners(config, settings))
     storage: Storage = config.registry.notifier_storage
     policy = RetryPolicy.from_settings(settings)
-    dispatcher = Dispatcher(storage, listeners, policy)
+    delay = Section(settings, "notifier.outbox.").float("ack_delay", minimum=0)
+    dispatcher = Dispatcher(storage, listeners, policy, PendingAcks(storage, delay))
     config.registry.notifier_dispatcher = dispatcher
     config.registry.notifier_reads_wanted = any(each.wants_reads for each in listeners)
     config.registry.notifier_relay = Relay(storage, listeners, policy)

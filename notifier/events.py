@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 ACTIONS = ("create", "update", "delete")
@@ -48,6 +49,16 @@ class ResourceChanged:
         return {**self.payload, "impacted_objects": self.impacted_objects}
 
     def to_json(self) -> str:
+        """The message as JSON, serialised once per event.
+
+        The outbox row and each listener (queue, log) send the same text: the
+        one taken before commit, which is also what a retry sends.  A create
+        with the Redis listener serialised it twice.
+        """
+        return self._json
+
+    @cached_property
+    def _json(self) -> str:
         return json.dumps(self.message(), separators=(",", ":"), sort_keys=True)
 
     @classmethod

@@ -42,6 +42,11 @@ class Authorizer:
             self._cache[uri] = self.session.get_permissions(uri)
         return self._cache[uri]
 
+    def remember(self, uri: str, permissions: Permissions) -> None:
+        """Cache what the request just wrote for ``uri``, saving the read that would follow."""
+        self.forget(uri)
+        self._cache[uri] = {name: set(who) for name, who in permissions.items() if who}
+
     def forget(self, uri: str) -> None:
         for cached in [key for key in self._cache if key == uri or key.startswith(uri + "/")]:
             del self._cache[cached]

@@ -24,6 +24,7 @@ from contextlib import ExitStack, contextmanager
 from pyramid.paster import get_app, get_appsettings, setup_logging
 from waitress import serve
 
+from notifier import shutdown
 from notifier.listeners.loader import PREFIX
 from notifier.redis_server import PrivateRedis, redis_answers
 from notifier.settings import as_list, environ_name, load_settings
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         host = args.host or options.get("host", "127.0.0.1")
         port = args.port or int(options.get("port", "8888"))
         log.info("notifier listening on http://%s:%s/v1/", host, port)
+        stack.callback(shutdown, app.registry)
         serve(app, host=host, port=port, threads=int(options.get("threads", "4")))
 
 

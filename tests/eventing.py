@@ -8,7 +8,7 @@ from typing import Any
 
 from webtest import TestApp
 
-from notifier import main
+from notifier import main, shutdown
 from tests.conftest import ALICE, SECRET
 
 __all__ = ["ALICE", "SECRET", "make_app", "with_listeners", "listener"]
@@ -44,7 +44,7 @@ def app_factory(tmp_path: Path, backend: Mapping[str, str]) -> Iterator[Callable
 
     yield make
     for app in made:
-        app.app.registry.notifier_storage.close()
+        shutdown(app.app.registry)
 
 
 def session_class(app: TestApp) -> type:

@@ -50,6 +50,8 @@ def user_id(app: TestApp) -> str:
 
 
 def outbox_stats(app: TestApp) -> OutboxStats:
+    """The outbox once the deletes of delivered entries are applied (they wait for a write)."""
+    app.app.registry.notifier_dispatcher.acks.flush()
     with transaction(app.app.registry.notifier_storage, write=False) as session:
         return session.outbox_stats()
 

@@ -39,9 +39,15 @@ def make(tmp_path, backend_settings):
     yield from app_factory(tmp_path, backend_settings)
 
 
-def stats(app):
+def raw_stats(app):
     with transaction(app.app.registry.notifier_storage, write=False) as session:
         return session.outbox_stats()
+
+
+def stats(app):
+    """The outbox once the deletes of delivered entries are applied (they wait for a write)."""
+    app.app.registry.notifier_dispatcher.acks.flush()
+    return raw_stats(app)
 
 
 def relay_until_quiet(app, rounds=20):
@@ -83,6 +89,30 @@ def test_delivered_events_leave_the_outbox(make):
     app = make("rec")
     create_collection(app)
     assert stats(app).backlog == 0
+
+
+def test_delivered_events_leave_the_outbox_soon_without_another_write(make):
+    app = make("rec", **{"notifier.outbox.ack_delay": "0.05"})
+    create_collection(app)
+    deadline = time.monotonic() + 5
+    while raw_stats(app).backlog and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert raw_stats(app).backlog == 0
+
+
+def test_the_next_write_carries_the_deletes_of_delivered_events(make):
+    app = make("rec", **{"notifier.outbox.ack_delay": "60"})
+    create_collection(app)  # two writes: the second deleted the first's entry
+    assert raw_stats(app).backlog == 1
+    app.post_json(RECORDS, {"data": {"n": 1}}, headers=ALICE, status=201)
+    assert raw_stats(app).backlog == 1
+    assert len(listener(app, "rec").events) == 3
+
+
+def test_ack_delay_zero_deletes_delivered_events_at_once(make):
+    app = make("rec", **{"notifier.outbox.ack_delay": "0"})
+    create_collection(app)
+    assert raw_stats(app).backlog == 0
 
 
 def test_a_rolled_back_batch_delivers_nothing(make, monkeypatch):

@@ -43,10 +43,18 @@ class RedisListener(ListenerBase):
         self.client.rpush(self.listname, event.to_json())
 
     def deliver(self, events: Sequence[ResourceChanged]) -> None:
-        """Push all events in one MULTI/EXEC: all or nothing, in order."""
+        """Push all events, all or nothing, in order.
+
+        Up to PUSH_CHUNK messages go in one RPUSH, atomic by itself; only a
+        bigger cascade needs MULTI/EXEC, whose extra replies cost a request
+        about 60 us on loopback.
+        """
         if not events:
             return
         messages = [event.to_json() for event in events]
+        if len(messages) <= PUSH_CHUNK:
+            self.client.rpush(self.listname, *messages)
+            return
         with self.client.pipeline(transaction=True) as pipe:
             for start in range(0, len(messages), PUSH_CHUNK):
                 pipe.rpush(self.listname, *messages[start : start + PUSH_CHUNK])

@@ -4,6 +4,11 @@ Each thread keeps its own connection.  A write session takes the write lock
 up front (``BEGIN IMMEDIATE``), so the read-then-write of a request
 (``If-Match``, the next ``last_modified``) cannot interleave with another
 writer; reads run in a deferred transaction on a consistent snapshot.
+
+Writers of one process first queue on a ``threading.Lock``: SQLite's own
+busy handler polls with sleeps of up to 100 ms, so four waitress threads
+contending for ``BEGIN IMMEDIATE`` turned a 1 ms write into a 100 ms p99.
+The lock hands over at once; the busy timeout still covers other processes.
 """
 
 from __future__ import annotations
@@ -81,6 +86,21 @@ def below(uri: str) -> tuple[str, str]:
     return uri + "/", uri + "0"  # "0" sorts right after "/"
 
 
+class WriterLock:
+    """The process's writers in line: waits at most ``timeout`` seconds, like SQLite would."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self._lock.acquire(timeout=self.timeout):
+            raise StorageError(f"sqlite: database is locked (waited {self.timeout}s for a writer)")
+
+    def release(self) -> None:
+        self._lock.release()
+
+
 def _to_object(row: sqlite3.Row) -> dict[str, Any]:
     if row["deleted"]:
         return {"id": row["id"], "last_modified": row["last_modified"], "deleted": True}
@@ -90,20 +110,66 @@ def _to_object(row: sqlite3.Row) -> dict[str, Any]:
     return obj
 
 
-class SQLiteSession(SQLiteOutbox):
-    """One transaction on this thread's connection."""
+def _to_objects(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """The objects of many rows, their JSON parsed in one ``json.loads``.
 
-    def __init__(self, connection: sqlite3.Connection, write: bool) -> None:
+    A page of 100 records spent more time in 100 calls of ``json.loads`` (and
+    name lookups on sqlite3.Row) than in SQLite; one parse of the joined
+    texts costs a third of that.  Columns by position: id, last_modified,
+    deleted, data (the order of SCHEMA).
+    """
+    texts = ",".join("{}" if row[4] else row[5] for row in rows)
+    parsed: list[dict[str, Any]] = json.loads(f"[{texts}]")
+    objects = []
+    for row, obj in zip(rows, parsed, strict=True):
+        if row[4]:
+            objects.append({"id": row[2], "last_modified": row[3], "deleted": True})
+            continue
+        obj["id"] = row[2]
+        obj["last_modified"] = row[3]
+        objects.append(obj)
+    return objects
+
+
+class SQLiteSession(SQLiteOutbox):
+    """One transaction on this thread's connection.
+
+    A write session holds ``writer`` (the process's writer lock) from BEGIN
+    until it commits or rolls back.
+    """
+
+    def __init__(
+        self, connection: sqlite3.Connection, write: bool, writer: WriterLock | None = None
+    ) -> None:
         self.db = connection
-        self._execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        self._writer = writer if write else None
+        if self._writer is not None:
+            self._writer.acquire()
+        try:
+            self._execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.release()
 
     def commit(self) -> None:
-        if self.db.in_transaction:
-            self._execute("COMMIT")
+        try:
+            if self.db.in_transaction:
+                self._execute("COMMIT")
+        finally:
+            if not self.db.in_transaction:
+                self._release()
 
     def rollback(self) -> None:
-        if self.db.in_transaction:
-            self._execute("ROLLBACK")
+        try:
+            if self.db.in_transaction:
+                self._execute("ROLLBACK")
+        finally:
+            self._release()
 
     def savepoint(self, name: str) -> None:
         self._execute(f'SAVEPOINT "{name}"')
@@ -114,6 +180,16 @@ class SQLiteSession(SQLiteOutbox):
 
     def release(self, name: str) -> None:
         self._execute(f'RELEASE "{name}"')
+
+    def _tuples(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples: for a page of objects, building sqlite3.Row objects cost more."""
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        try:
+            rows: list[tuple[Any, ...]] = cursor.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as error:
+            raise StorageError(f"sqlite: {error}") from error
+        return rows
 
     def _row(self, resource: str, parent_id: str, object_id: str) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self._execute(
@@ -127,15 +203,15 @@ class SQLiteSession(SQLiteOutbox):
         return None if row is None or row["deleted"] else _to_object(row)
 
     def _next_timestamp(self, resource: str, parent_id: str) -> int:
-        current = self.timestamp(resource, parent_id)
-        stamp = max(now_ms(), current + 1)
-        self._execute(
+        """Now, or one more than the last stamp under this parent: one statement, not two."""
+        row = self._execute(
             "INSERT INTO timestamps (parent_id, resource, last_modified) VALUES (?, ?, ?)"
-            " ON CONFLICT (parent_id, resource)"
-            " DO UPDATE SET last_modified = excluded.last_modified",
-            (parent_id, resource, stamp),
-        )
-        return stamp
+            " ON CONFLICT (parent_id, resource) DO UPDATE SET last_modified ="
+            " max(excluded.last_modified, timestamps.last_modified + 1)"
+            " RETURNING last_modified",
+            (parent_id, resource, now_ms()),
+        ).fetchone()
+        return int(row[0])
 
     def _store(
         self, resource: str, parent_id: str, obj: dict[str, Any], deleted: bool = False
@@ -202,7 +278,7 @@ class SQLiteSession(SQLiteOutbox):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_to_object(row) for row in self._execute(sql, params)]
+        return _to_objects(self._tuples(sql, params))
 
     def count(self, resource: str, parent_id: str, filters: Sequence[Filter] = ()) -> int:
         params: list[Any] = [parent_id, resource]
@@ -266,6 +342,7 @@ class SQLiteStorage:
         self.path = path
         self.busy_timeout = busy_timeout
         self._local = threading.local()
+        self._writer = WriterLock(busy_timeout)
         self._migrate(self._connection())
 
     def _connection(self) -> sqlite3.Connection:
@@ -295,7 +372,7 @@ class SQLiteStorage:
         log.info("created the notifier schema in %s", self.path)
 
     def session(self, write: bool) -> SQLiteSession:
-        return SQLiteSession(self._connection(), write)
+        return SQLiteSession(self._connection(), write, self._writer)
 
     def healthy(self) -> bool:
         try:

@@ -117,7 +117,9 @@ class Resource:
         uri = self.uri(obj["id"])
         if old is None:
             saved = self.session.create(self.spec.name, self.parent_uri, obj)
-            self.session.set_permissions(uri, self._creator_permissions(body.permissions))
+            permissions = self._creator_permissions(body.permissions)
+            self.session.set_permissions(uri, permissions)
+            self.authz.remember(uri, permissions)  # the response shows them: no read back
         else:
             saved = self.session.update(self.spec.name, self.parent_uri, obj)
             if body.permissions is not None:
@@ -126,7 +128,7 @@ class Resource:
                 if keep_writer:
                     permissions = self._creator_permissions(permissions)
                 self.session.set_permissions(uri, permissions)
-        self.authz.forget(uri)
+            self.authz.forget(uri)
         self._record_change("create" if old is None else "update", old, saved)
         return saved
 
@@ -236,7 +238,7 @@ class Resource:
         uri = self.uri(obj["id"])
         permissions = None
         if self.authz.can_write(uri):
-            permissions = self.session.get_permissions(uri)
+            permissions = self.authz.permissions_of(uri)
         return responses.single(self.request, obj, permissions, status)
 
     def get(self) -> Response:

@@ -1,0 +1,123 @@
+"""What every benchmark needs: processes on loopback, their memory, and honest summaries.
+
+Each figure the benchmarks report is the median of several runs with the min
+and max beside it, so one noisy run on a shared 2-core machine shows as a
+wide range instead of a wrong number.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+AUTH = "Basic dG9rZW46YWxpY2UtdG9rZW4="  # token:alice-token
+
+
+def spread(samples: Sequence[float], digits: int = 2) -> dict[str, float]:
+    """Median, min and max of several runs."""
+    return {
+        "median": round(statistics.median(samples), digits),
+        "min": round(min(samples), digits),
+        "max": round(max(samples), digits),
+    }
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process: this tree first on the path."""
+    return {**os.environ, "PYTHONPATH": f"{ROOT}:{BENCH}", **extra}
+
+
+@contextmanager
+def process(command: Sequence[str], **extra_env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process, silent, stopped with SIGTERM (then SIGKILL) on the way out."""
+    child = subprocess.Popen(
+        list(command),
+        env=child_env(**extra_env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    try:
+        yield child
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def wait_until_up(port: int, path: str = "/v1/__lbheartbeat__", timeout: float = 30) -> None:
+    """Wait for an HTTP answer on 127.0.0.1:port; raise after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", path)
+            connection.getresponse().read()
+            connection.close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answered on port {port}")
+
+
+def request(port: int, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
+    """One request with the benchmark user's credentials."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": AUTH, "Content-Type": "application/json"}
+    connection.request(method, path, body, headers)
+    response = connection.getresponse()
+    payload = response.read()
+    connection.close()
+    return response.status, payload
+
+
+def _status_kb(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} for pid {pid}")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory now, in MiB."""
+    return round(_status_kb(pid, "VmRSS") / 1024, 1)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The most resident memory the process ever had (VmHWM), in MiB."""
+    return round(_status_kb(pid, "VmHWM") / 1024, 1)
+
+
+def machine() -> dict[str, str | int]:
+    """Cores, CPU model, Python version and date, for the report."""
+    model = "unknown"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    return {
+        "cores": os.cpu_count() or 0,
+        "cpu": model,
+        "python": sys.version.split()[0],
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "wrk": (wrk.stdout or wrk.stderr).split("[")[0].strip(),
+    }

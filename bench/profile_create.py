@@ -1,0 +1,88 @@
+"""Profile the record-create path in one process: the WSGI app called directly.
+
+    pip install pyinstrument          # a profiling tool, not a project dependency
+    python bench/profile_create.py [--requests 3000] [--listeners redis] [--cprofile]
+
+Builds the app from the benchmark INI (SQLite in a temporary folder, the
+Redis listener on a private redis-server), then POSTs ``--requests`` small
+records through the WSGI interface with no server in between, so the profile
+shows notifier's own cost per request.  Prints the pyinstrument tree (or the
+cProfile top 40 by cumulative time) and the mean time per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+from harness import AUTH  # noqa: E402
+from http_bench import POST_BODY  # noqa: E402
+from http_servers import RECORDS, write_ini  # noqa: E402
+from webtest import TestApp  # noqa: E402
+
+from notifier import main as make_app  # noqa: E402
+from notifier.redis_server import PrivateRedis  # noqa: E402
+
+
+def build(folder: Path, listeners: str, redis_url: str) -> TestApp:
+    from pyramid.paster import get_appsettings
+
+    ini = write_ini(folder, listeners, redis_url)
+    settings = dict(get_appsettings(str(ini), name="main"))
+    settings["notifier.relay.in_process"] = "false"
+    app = TestApp(make_app({"here": str(folder)}, **settings))
+    for path in ("/v1/buckets/b", "/v1/buckets/b/collections/c"):
+        app.put(path, "{}", headers={"Authorization": AUTH}, content_type="application/json")
+    return app
+
+
+def post_many(app: TestApp, count: int) -> float:
+    headers = {"Authorization": AUTH}
+    started = time.perf_counter()
+    for _ in range(count):
+        app.post(RECORDS, POST_BODY, headers=headers, content_type="application/json", status=201)
+    return (time.perf_counter() - started) / count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--listeners", default="redis")
+    parser.add_argument("--cprofile", action="store_true")
+    args = parser.parse_args()
+    server = PrivateRedis().start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            app = build(Path(folder), args.listeners, server.url)
+            post_many(app, 200)  # warm-up
+            if args.cprofile:
+                import cProfile
+                import pstats
+
+                profiler = cProfile.Profile()
+                mean = profiler.runcall(post_many, app, args.requests)
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+                print(out.getvalue())
+            else:
+                from pyinstrument import Profiler
+
+                with Profiler(interval=0.0002) as profiler:
+                    mean = post_many(app, args.requests)
+                print(profiler.output_text(unicode=False, color=False, show_all=False))
+            print(f"mean per request: {mean * 1e6:.0f} us ({args.listeners or 'no listeners'})")
+            print(f"without a profiler: {post_many(app, args.requests) * 1e6:.0f} us")
+            app.app.registry.notifier_dispatcher.acks.flush()
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

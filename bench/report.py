@@ -1,0 +1,245 @@
+"""Render a bench/run.py result document as BENCHMARKS.md: figures, ratios, targets.
+
+Every figure is "median (min-max)" over the runs; throughputs carry their
+ratio to the ceiling measured in the same run.  Hand-written notes (profile,
+optimizations) live in bench/notes.md and are appended unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+NOTES = Path(__file__).resolve().parent / "notes.md"
+
+
+def fig(spread: dict[str, float], unit: str = "") -> str:
+    return f"{spread['median']:g}{unit} ({spread['min']:g}-{spread['max']:g})"
+
+
+def ratio(value: float, ceiling: float) -> str:
+    return f"{value / ceiling:.2f}" if ceiling else "-"
+
+
+def http_rows(cases: dict[str, Any], ceiling: dict[str, Any], names: list[str]) -> list[str]:
+    rows = [
+        "| case | req/s | / ceiling | p50 ms | p99 ms | p99 / ceiling p99 | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        case = cases[name]
+        rps = ratio(case["rps"]["median"], ceiling["rps"]["median"])
+        p99 = ratio(case["p99_ms"]["median"], ceiling["p99_ms"]["median"])
+        rows.append(
+            f"| {name} | {fig(case['rps'])} | {rps} | {fig(case['p50_ms'])}"
+            f" | {fig(case['p99_ms'])} | {p99} | {case['errors']} |"
+        )
+    return rows
+
+
+def create_section(create: dict[str, Any]) -> list[str]:
+    ceiling = create["ceiling_bare_pyramid"]
+    names = [name for name in create if name != "ceiling_bare_pyramid"]
+    email = create.get("redis_and_email_worker", {})
+    return [
+        "## (1) Record creation: POST /v1/buckets/b/collections/c/records, 16 connections",
+        "",
+        *http_rows(create, ceiling, ["ceiling_bare_pyramid", *names]),
+        "",
+        "Server peak RSS (MiB): "
+        + ", ".join(f"{name} {create[name]['rss_mb']}" for name in create)
+        + f"; email worker peak RSS {email.get('worker_rss_mb', '-')} MiB,"
+        f" queue backlog when the load stopped: {email.get('queue_backlog_at_end', '-')}.",
+        "",
+    ]
+
+
+def reads_section(reads: dict[str, Any]) -> list[str]:
+    get_one = reads["get_one"]
+    cost = [
+        f"{name}: {ratio(get_one['rps']['median'], reads[name]['rps']['median'])}x the time of"
+        " a GET of one record (req/s ratio),"
+        f" p50 {ratio(reads[name]['p50_ms']['median'], get_one['p50_ms']['median'])}x"
+        for name in ("list_100", "since_100")
+    ]
+    return [
+        f"## (2) Reads on a collection of {reads['records']:,} records, 16 connections",
+        "",
+        "Ceiling for GET one: the bare app's single object; for the lists: the bare app's"
+        " 100-object list.",
+        "",
+        *http_rows(reads, reads["ceiling_get_one"], ["ceiling_get_one", "get_one"]),
+        *http_rows(reads, reads["ceiling_list_100"], ["ceiling_list_100", "list_100", "since_100"])[
+            2:
+        ],
+        "",
+        "; ".join(cost) + f". Server peak RSS {reads['rss_mb']} MiB.",
+        "",
+    ]
+
+
+def growth_section(growth: dict[str, Any]) -> list[str]:
+    rows = [
+        "## (6a) Growth: one collection from 1,000 to 100,000 records (p50 ms, req/s)",
+        "",
+        "| records | GET one | list _limit=100 | _since _limit=100 | POST | server RSS MiB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size in growth["sizes"]:
+        cells = [
+            f"{size[name]['p50_ms']['median']:g} ms, {size[name]['rps']['median']:g}/s"
+            for name in ("get_one", "list_100", "since_100", "create")
+        ]
+        rows.append(f"| {size['records']:,} | " + " | ".join(cells) + f" | {size['rss_mb']} |")
+    return [
+        *rows,
+        "",
+        f"Peak server RSS over the whole growth run: {growth['peak_rss_mb']} MiB.",
+        "",
+    ]
+
+
+def sustained_section(run: dict[str, Any]) -> list[str]:
+    return [
+        f"## (6b) Sustained writes: {run['seconds']:g} s of POSTs (Redis listener) after"
+        f" {run['warmup_seconds']:g} s of warm-up",
+        "",
+        f"{run['rps']} req/s, p99 {run['p99_ms']} ms. Server RSS: first sample"
+        f" {run['rss_mb_first']} MiB, last {run['rss_mb_last']} MiB, max {run['rss_mb_max']} MiB:"
+        f" growth {run['growth_pct']}% (max {run['max_over_first_pct']}% over the first).",
+        "",
+        f"Samples (MiB, one per second): {', '.join(str(s) for s in run['samples'])}",
+        "",
+    ]
+
+
+def drain_section(drain: dict[str, Any]) -> list[str]:
+    rates = drain["events_per_second"]
+    ceiling = rates["raw_pipelined"]["median"]
+    rows = [
+        f"## (3) Worker drain of a pre-filled queue of {drain['count']:,} no-op events"
+        f" (Redis {drain['redis']}, {drain['runs']} runs)",
+        "",
+        "| case | events/s | / ceiling (raw pipelined LPOP) |",
+        "|---|---|---|",
+    ]
+    rows += [
+        f"| {name} | {fig(rate)} | {ratio(rate['median'], ceiling)} |"
+        for name, rate in rates.items()
+    ]
+    return [*rows, ""]
+
+
+def e2e_section(e2e: dict[str, Any]) -> list[str]:
+    rows = [
+        f"## (4) End-to-end latency, HTTP 201 -> worker handler start ({e2e['runs']} runs)",
+        "",
+        "| clients | records | handler start - 201 read, p50 / p99 ms"
+        " | handler start - request sent, p50 / p99 ms |",
+        "|---|---|---|---|",
+    ]
+    for row in e2e["results"]:
+        after = "handler_start_after_201_ms"
+        sent = "handler_start_after_request_sent_ms"
+        rows.append(
+            f"| {row['clients']} | {row['records']}"
+            f" | {fig(row[after + '_p50'])} / {fig(row[after + '_p99'])}"
+            f" | {fig(row[sent + '_p50'])} / {fig(row[sent + '_p99'])} |"
+        )
+    return [*rows, ""]
+
+
+def dispatch_section(dispatch: dict[str, Any]) -> list[str]:
+    rows = [
+        "## (5) Dispatch overhead per event per listener (no-op listeners, microseconds)",
+        "",
+        "| filters | outbox (SQLite) | listeners | us / event / listener |",
+        "|---|---|---|---|",
+    ]
+    for row in dispatch["results"]:
+        rows.append(
+            f"| {row['filtered']} | {row['outbox']} | {row['listeners']}"
+            f" | {fig(row['us_per_event_per_listener'])} |"
+        )
+    return [*rows, ""]
+
+
+def targets_section(results: dict[str, Any]) -> list[str]:
+    """Issue #7's targets, each with the figure of this run that decides it."""
+    rows = ["## Targets (issue #7)", "", "| target | this run | met |", "|---|---|---|"]
+
+    def add(target: str, figure: str, met: bool) -> None:
+        rows.append(f"| {target} | {figure} | {'yes' if met else 'NO'} |")
+
+    http = results.get("http")
+    if http:
+        create, reads = http["create"], http["reads"]
+        ceiling, redis = create["ceiling_bare_pyramid"], create["redis"]
+        share = redis["rps"]["median"] / ceiling["rps"]["median"]
+        add("create, Redis listener: >= 0.50 of the ceiling's req/s", f"{share:.2f}", share >= 0.5)
+        tail = redis["p99_ms"]["median"] / ceiling["p99_ms"]["median"]
+        add("create, Redis listener: p99 <= 1.5x the ceiling's", f"{tail:.2f}x", tail <= 1.5)
+        for name in ("list_100", "since_100"):
+            cost = reads["get_one"]["rps"]["median"] / reads[name]["rps"]["median"]
+            add(f"{name} on 10,000 records: <= 2x a GET of one", f"{cost:.2f}x", cost <= 2)
+        sizes = http["growth"]["sizes"]
+        worst = max(
+            size[name]["p50_ms"]["median"] / sizes[0][name]["p50_ms"]["median"]
+            for size in sizes
+            for name in ("list_100", "since_100")
+        )
+        add("list/_since p50 flat from 1,000 to 100,000 records", f"worst {worst:.2f}x", worst < 2)
+        growth = http["sustained"]["max_over_first_pct"]
+        add("server RSS flat within 10% over sustained writes", f"+{growth}%", growth <= 10)
+    if "drain" in results:
+        rates = results["drain"]["events_per_second"]
+        best = max(r["median"] for name, r in rates.items() if name.startswith("runtime_batch"))
+        add(
+            "worker runtime, one process, batching: >= 50,000 events/s",
+            f"{best:,.0f}/s",
+            best >= 50_000,
+        )
+    if "e2e" in results:
+        low = results["e2e"]["results"][0]["handler_start_after_201_ms_p99"]["median"]
+        add("end-to-end p99 < 5 ms at low load (201 -> handler)", f"{low} ms", low < 5)
+    return [*rows, ""]
+
+
+SECTIONS = {
+    "http": lambda r: (
+        create_section(r["create"])
+        + reads_section(r["reads"])
+        + growth_section(r["growth"])
+        + sustained_section(r["sustained"])
+    ),
+    "drain": drain_section,
+    "e2e": e2e_section,
+    "dispatch": dispatch_section,
+}
+
+
+def header(document: dict[str, Any]) -> list[str]:
+    box = document["machine"]
+    return [
+        "# Benchmarks",
+        "",
+        f"Generated by `{document['command']}` ({document['mode']} mode,"
+        f" {document['elapsed_seconds']} s) on {box['date']}: {box['cores']} cores, {box['cpu']},"
+        f" Python {box['python']}, {box['wrk']}. Everything on 127.0.0.1; a private"
+        " redis-server; SQLite storage (WAL, synchronous=NORMAL); waitress threads = 4.",
+        "",
+        "Figures: median (min-max) over the runs. Ratios compare medians with the ceiling"
+        " measured in the same run. Settings of this run:"
+        f" `{document['settings']}`.",
+        "",
+    ]
+
+
+def write_report(document: dict[str, Any], path: Path) -> None:
+    lines = header(document) + targets_section(document["results"])
+    for part, render in SECTIONS.items():
+        if part in document["results"]:
+            lines += render(document["results"][part])
+    if NOTES.exists():
+        lines += [NOTES.read_text()]
+    path.write_text("\n".join(lines).rstrip() + "\n")

