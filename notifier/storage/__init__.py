@@ -141,8 +141,15 @@ class Session(OutboxSession, Protocol):
     def release(self, name: str) -> None:
         """Keep everything since ``savepoint(name)``, and forget the savepoint."""
 
-    def get(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any] | None:
-        """The live object, or None (tombstones are not returned)."""
+    def get(
+        self, resource: str, parent_id: str, object_id: str, shared: bool = False
+    ) -> dict[str, Any] | None:
+        """The live object, or None (tombstones are not returned).
+
+        In a write session the object is locked until the end of the
+        transaction: exclusively, or with ``shared`` only against changes, for
+        a parent that must not vanish while its children are written.
+        """
 
     def create(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Insert ``obj`` (which carries its ``id``) with a new ``last_modified``.

@@ -198,8 +198,10 @@ class SQLiteSession(SQLiteOutbox):
         ).fetchone()
         return row
 
-    def get(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any] | None:
-        row = self._row(resource, parent_id, object_id)
+    def get(
+        self, resource: str, parent_id: str, object_id: str, shared: bool = False
+    ) -> dict[str, Any] | None:
+        row = self._row(resource, parent_id, object_id)  # the write lock covers the file
         return None if row is None or row["deleted"] else _to_object(row)
 
     def _next_timestamp(self, resource: str, parent_id: str) -> int:

@@ -55,7 +55,7 @@ class Resource:
         uri = ""
         for kind, kind_id in zip(self.spec.lineage()[:-1], ids, strict=True):
             kind_uri = object_uri(kind, uri, checked_id(kind_id, name=f"{kind.name}_id"))
-            if self.session.get(kind.name, uri, kind_id) is None:
+            if self.session.get(kind.name, uri, kind_id, shared=True) is None:
                 if not default_bucket.in_default_bucket(self.request):
                     self._missing(kind.name, kind_id, uri)
                 default_bucket.create(self.request, kind, uri, kind_id)

@@ -37,11 +37,13 @@ def _to_object(row: Sequence[Any]) -> dict[str, Any]:
 class PostgreSQLSession(PostgreSQLOutbox):
     """One request's transaction: the Session protocol (the outbox in ``outbox``)."""
 
-    def get(self, resource: str, parent_id: str, object_id: str) -> dict[str, Any] | None:
+    def get(
+        self, resource: str, parent_id: str, object_id: str, shared: bool = False
+    ) -> dict[str, Any] | None:
         sql = f"SELECT {_OBJECT} FROM objects WHERE parent_id = %s AND resource = %s AND id = %s"
-        row = self._execute(
-            sql + (" FOR UPDATE" if self.write else ""), (parent_id, resource, object_id)
-        ).fetchone()
+        if self.write:
+            sql += " FOR SHARE" if shared else " FOR UPDATE"
+        row = self._execute(sql, (parent_id, resource, object_id)).fetchone()
         return None if row is None or row[2] else _to_object(row)
 
     def _next_timestamp(self, resource: str, parent_id: str) -> int:
