@@ -112,3 +112,14 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, step: float = 
             return value
         time.sleep(step)
     raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
+
+
+def server_answers(port: int) -> bool:
+    """True once a notifier server on 127.0.0.1:``port`` answers its load-balancer heartbeat."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/__lbheartbeat__", timeout=1):
+            return True
+    except OSError:
+        return False

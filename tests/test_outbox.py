@@ -24,7 +24,7 @@ from tests.eventing import (
     listener,
     session_class,
 )
-from tests.helpers import wait_for
+from tests.helpers import server_answers, wait_for
 
 FAST_RETRIES = {
     "notifier.outbox.backoff_base": "0.001",
@@ -253,7 +253,7 @@ notifier.event_listeners.file.hang = true
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: _answers(port), timeout=30)
+        wait_for(lambda: server_answers(port), timeout=30)
         _put_bucket(port)
         wait_for(Path(f"{output}.entered").exists)
     finally:
@@ -277,16 +277,6 @@ notifier.event_listeners.file.hang = true
         "b",
     )
     assert event["event_id"] == Path(f"{output}.entered").read_text()
-
-
-def _answers(port: int) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/__lbheartbeat__", timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _put_bucket(port: int) -> None:

@@ -13,17 +13,9 @@ from pathlib import Path
 
 from notifier.redis_server import free_port
 from tests.conftest import ALICE
-from tests.helpers import wait_for
+from tests.helpers import server_answers, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def post_record(base: str) -> dict:
@@ -58,7 +50,7 @@ def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: answers(f"{base}/v1/__lbheartbeat__"), timeout=30)
+        wait_for(lambda: server_answers(port), timeout=30)
         wait_for(lambda: b"1 thread(s)" in output.read_bytes(), timeout=30)
         record = post_record(base)
         wait_for(lambda: f"{record['id']} ".encode() in output.read_bytes())
