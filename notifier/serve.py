@@ -29,7 +29,7 @@ from notifier.listeners.loader import PREFIX
 from notifier.redis_server import PrivateRedis, redis_answers
 from notifier.settings import as_list, environ_name, load_settings
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("notifier.serve")  # not __main__ under python -m
 REDIS_LISTENER = "notifier.listeners.redis"
 
 
