@@ -176,7 +176,7 @@ def test_storage_failure_is_a_503(
     def unavailable(*args: object, **kwargs: object) -> None:
         raise StorageError("sqlite: database is locked")
 
-    monkeypatch.setattr(SQLiteSession, "list", unavailable)
+    monkeypatch.setattr(SQLiteSession, "list_json", unavailable)
     response = app.get(collection, headers=ALICE, status=503)
     assert error(response, 503, 201) == "The storage backend is unavailable; retry later"
     assert response.headers["Retry-After"] == "5"

@@ -528,3 +528,24 @@ def test_read_then_write_in_write_sessions_does_not_lose_updates(storage: Storag
 
 def test_healthy(storage: Storage) -> None:
     assert storage.healthy() is True
+
+
+def test_list_json_gives_the_objects_of_list_as_json_text(storage: Storage) -> None:
+    import json
+
+    create_records(
+        storage,
+        {"id": "empty"},
+        {"id": "full", "title": 'héllo "quoted"', "nested": {"a": [1, None, True]}, "n": 2.5},
+        {"id": "gone", "n": 3},
+    )
+    with transaction(storage) as session:
+        session.delete("record", RECORDS, "gone")
+    sorting = [Sort("id")]
+    objects = read(storage, lambda s: s.list("record", RECORDS, sorting=sorting,
+                                             include_deleted=True))  # fmt: skip
+    texts = read(storage, lambda s: s.list_json("record", RECORDS, sorting=sorting,
+                                                include_deleted=True))  # fmt: skip
+    assert [json.loads(text) for text in texts] == objects
+    assert [obj["id"] for obj in objects] == ["empty", "full", "gone"]
+    assert objects[2]["deleted"] is True

@@ -9,6 +9,7 @@ backend must pass.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -181,6 +182,22 @@ class Session(OutboxSession, Protocol):
         include_deleted: bool = False,
     ) -> list[dict[str, Any]]:
         """Objects matching all ``filters`` and any one group of ``pagination``."""
+
+    def list_json(
+        self,
+        resource: str,
+        parent_id: str,
+        filters: Sequence[Filter] = (),
+        sorting: Sequence[Sort] = (),
+        pagination: Sequence[Sequence[Filter]] = (),
+        limit: int | None = None,
+        include_deleted: bool = False,
+    ) -> builtins.list[str]:
+        """The objects of ``list``, each as JSON text (see ``sql.object_json``).
+
+        Storage keeps objects as JSON: a page served as it is skips a parse
+        and an encode of every object, most of the cost of a list.
+        """
 
     def count(self, resource: str, parent_id: str, filters: Sequence[Filter] = ()) -> int: ...
 

@@ -7,6 +7,7 @@ reads a JSON field and the parameter placeholder differ between them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -111,3 +112,16 @@ class Conditions:
                 nulls = f"{column} IS {'NOT ' if sort.descending else ''}NULL, "
             parts.append(f"{nulls}{column} {direction}")
         return ", ".join(parts) if parts else "last_modified DESC"
+
+
+def object_json(object_id: str, last_modified: int, deleted: bool, data: str) -> str:
+    """An object's JSON from its columns, without parsing ``data``.
+
+    ``data`` is the stored JSON object, which never holds ``id`` or
+    ``last_modified`` (the backends strip them when they store it).
+    """
+    head = f'{{"id":{json.dumps(object_id)},"last_modified":{int(last_modified)}'
+    if deleted:
+        return head + ',"deleted":true}'
+    body = data.strip()
+    return head + "}" if body == "{}" else f"{head},{body[1:]}"

@@ -13,6 +13,7 @@ The lock hands over at once; the busy timeout still covers other processes.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError
-from notifier.storage.sql import Conditions
+from notifier.storage.sql import Conditions, object_json
 from notifier.storage.sqlite_outbox import SQLiteOutbox
 
 log = logging.getLogger(__name__)
@@ -271,7 +272,37 @@ class SQLiteSession(SQLiteOutbox):
         limit: int | None = None,
         include_deleted: bool = False,
     ) -> list[dict[str, Any]]:
-        params: list[Any] = [parent_id, resource]
+        rows = self._list_rows(
+            resource, parent_id, filters, sorting, pagination, limit, include_deleted
+        )
+        return _to_objects(rows)
+
+    def list_json(
+        self,
+        resource: str,
+        parent_id: str,
+        filters: Sequence[Filter] = (),
+        sorting: Sequence[Sort] = (),
+        pagination: Sequence[Sequence[Filter]] = (),
+        limit: int | None = None,
+        include_deleted: bool = False,
+    ) -> builtins.list[str]:
+        rows = self._list_rows(
+            resource, parent_id, filters, sorting, pagination, limit, include_deleted
+        )
+        return [object_json(row[2], row[3], row[4], row[5]) for row in rows]
+
+    def _list_rows(
+        self,
+        resource: str,
+        parent_id: str,
+        filters: Sequence[Filter],
+        sorting: Sequence[Sort],
+        pagination: Sequence[Sequence[Filter]],
+        limit: int | None,
+        include_deleted: bool,
+    ) -> builtins.list[tuple[Any, ...]]:
+        params: builtins.list[Any] = [parent_id, resource]
         where = CONDITIONS.where(filters, pagination, include_deleted, params)
         sql = (
             "SELECT * FROM objects WHERE parent_id = ? AND resource = ?"
@@ -280,10 +311,10 @@ class SQLiteSession(SQLiteOutbox):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return _to_objects(self._tuples(sql, params))
+        return self._tuples(sql, params)
 
     def count(self, resource: str, parent_id: str, filters: Sequence[Filter] = ()) -> int:
-        params: list[Any] = [parent_id, resource]
+        params: builtins.list[Any] = [parent_id, resource]
         where = CONDITIONS.where(filters, (), False, params)
         sql = f"SELECT count(*) FROM objects WHERE parent_id = ? AND resource = ? AND {where}"
         return int(self._execute(sql, params).fetchone()[0])

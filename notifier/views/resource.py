@@ -8,6 +8,8 @@ records each change for the events.
 
 from __future__ import annotations
 
+import builtins
+import json
 from typing import Any, NoReturn
 
 from pyramid.request import Request
@@ -20,6 +22,7 @@ from notifier.storage import Filter, ObjectExists, Op
 from notifier.transaction import Change
 from notifier.views import default_bucket, responses
 from notifier.views.querystring import (
+    ListQuery,
     encode_token,
     pagination_filters,
     parse_list_query,
@@ -99,9 +102,12 @@ class Resource:
             )
         )
 
+    def _reads_wanted(self) -> bool:
+        return bool(getattr(self.request.registry, "notifier_reads_wanted", False))
+
     def _record_reads(self, objects: list[dict[str, Any]]) -> None:
         """Reads become events only when a listener opted in with ``actions = read``."""
-        if getattr(self.request.registry, "notifier_reads_wanted", False):
+        if self._reads_wanted():
             for obj in objects:
                 if not obj.get("deleted"):
                     self._record_change("read", None, obj)
@@ -164,10 +170,26 @@ class Resource:
         check_read_preconditions(self.request, stamp)
         if not_modified(self.request, stamp):
             return responses.not_modified(self.request, stamp)
+        texts, next_page = self._page(query, filters)
+        total = None
+        if self.request.method == "HEAD":
+            total = self.session.count(self.spec.name, self.parent_uri, filters)
+        return responses.listing(self.request, texts, stamp, next_page, total)
+
+    def _page(
+        self, query: ListQuery, filters: builtins.list[Filter]
+    ) -> tuple[builtins.list[str], str | None]:
+        """One page, each object as JSON text, and the Next-Page URL when more follow.
+
+        Storage's JSON is served as it is, unless ``_fields`` or a read
+        listener needs the objects themselves.
+        """
+        as_objects = bool(query.fields) or self._reads_wanted()
+        fetch = self.session.list if as_objects else self.session.list_json
         pagination = (
             pagination_filters(query.sorting, query.token["last_object"]) if query.token else []
         )
-        objects = self.session.list(
+        rows: builtins.list[Any] = fetch(
             self.spec.name,
             self.parent_uri,
             filters,
@@ -177,17 +199,17 @@ class Resource:
             query.include_deleted,
         )
         next_page = None
-        if len(objects) > query.limit:
-            objects = objects[: query.limit]
-            last = {sort.field: _field(objects[-1], sort.field) for sort in query.sorting}
-            next_page = responses.next_page_url(self.request, encode_token(last))
+        if len(rows) > query.limit:
+            rows = rows[: query.limit]
+            last = rows[-1] if as_objects else json.loads(rows[-1])
+            token = encode_token({sort.field: _field(last, sort.field) for sort in query.sorting})
+            next_page = responses.next_page_url(self.request, token)
+        if not as_objects:
+            return rows, next_page
+        self._record_reads(rows)
         if query.fields:
-            objects = [pick_fields(obj, query.fields) for obj in objects]
-        total = None
-        if self.request.method == "HEAD":
-            total = self.session.count(self.spec.name, self.parent_uri, filters)
-        self._record_reads(objects)
-        return responses.listing(self.request, objects, stamp, next_page, total)
+            rows = [pick_fields(obj, query.fields) for obj in rows]
+        return [json.dumps(obj, separators=(",", ":")) for obj in rows], next_page
 
     def create(self) -> Response:
         if not self.authz.can_create(self.parent_uri, self.spec.name):

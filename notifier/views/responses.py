@@ -38,12 +38,17 @@ def single(
 
 def listing(
     request: Request,
-    objects: list[dict[str, Any]],
+    texts: list[str],
     stamp: int,
     next_page: str | None,
     total: int | None,
 ) -> Response:
-    response = _json(request, {"data": objects}, stamp)
+    """``{"data": [...]}`` around objects that are already JSON text."""
+    body = f'{{"data":[{",".join(texts)}]}}'.encode()
+    response = Response(body=body, charset="utf-8", content_type="application/json")
+    _cache_headers(response, stamp)
+    if request.method == "HEAD":
+        response.body = b""
     if next_page is not None:
         response.headers["Next-Page"] = next_page
     if total is not None:

@@ -6,6 +6,7 @@ strictly increasing per list and read-then-write requests safe.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from psycopg.types.json import Jsonb
 from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError
 from notifier.storage.postgresql.conditions import JSONBConditions
 from notifier.storage.postgresql.outbox import PostgreSQLOutbox
+from notifier.storage.sql import object_json
 
 CONDITIONS = JSONBConditions()
 
@@ -116,19 +118,51 @@ class PostgreSQLSession(PostgreSQLOutbox):
         limit: int | None = None,
         include_deleted: bool = False,
     ) -> list[dict[str, Any]]:
-        params: list[Any] = [parent_id, resource]
+        rows = self._list_rows(
+            _OBJECT, resource, parent_id, filters, sorting, pagination, limit, include_deleted
+        )
+        return [_to_object(row) for row in rows]
+
+    def list_json(
+        self,
+        resource: str,
+        parent_id: str,
+        filters: Sequence[Filter] = (),
+        sorting: Sequence[Sort] = (),
+        pagination: Sequence[Sequence[Filter]] = (),
+        limit: int | None = None,
+        include_deleted: bool = False,
+    ) -> builtins.list[str]:
+        columns = "id, last_modified, deleted, data::text"
+        rows = self._list_rows(
+            columns, resource, parent_id, filters, sorting, pagination, limit, include_deleted
+        )
+        return [object_json(*row[:4]) for row in rows]
+
+    def _list_rows(
+        self,
+        columns: str,
+        resource: str,
+        parent_id: str,
+        filters: Sequence[Filter],
+        sorting: Sequence[Sort],
+        pagination: Sequence[Sequence[Filter]],
+        limit: int | None,
+        include_deleted: bool,
+    ) -> builtins.list[Any]:
+        params: builtins.list[Any] = [parent_id, resource]
         where = CONDITIONS.where(filters, pagination, include_deleted, params)
         sql = (
-            f"SELECT {_OBJECT} FROM objects WHERE parent_id = %s AND resource = %s"
+            f"SELECT {columns} FROM objects WHERE parent_id = %s AND resource = %s"
             f" AND {where} ORDER BY {CONDITIONS.order_by(sorting)}"
         )
         if limit is not None:
             sql += " LIMIT %s"
             params.append(limit)
-        return [_to_object(row) for row in self._execute(sql, params).fetchall()]
+        return self._execute(sql, params).fetchall()
 
     def count(self, resource: str, parent_id: str, filters: Sequence[Filter] = ()) -> int:
-        params: list[Any] = [parent_id, resource]
+        params: builtins.list[Any] = [parent_id, resource]
         where = CONDITIONS.where(filters, (), False, params)
         sql = f"SELECT count(*) FROM objects WHERE parent_id = %s AND resource = %s AND {where}"
         row = self._execute(sql, params).fetchone()
