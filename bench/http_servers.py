@@ -2,7 +2,7 @@
 an SMTP sink, the email worker; and records written straight into SQLite.
 
 Everything listens on 127.0.0.1 and runs as its own process, like production:
-``python -m notifier.serve INI --no-worker`` (waitress, threads = 4 as in
+``python -m notifier.serve INI`` (waitress, threads = 4 as in
 app.ini).  The log listener writes to a file through a FileHandler, so a
 terminal is never the bottleneck.
 """
@@ -106,7 +106,7 @@ def ini_port(ini: Path) -> int:
 def notifier_server(stack: ExitStack, ini: Path) -> Iterator[int]:
     """Serve ``ini``; create bucket b and collection c; yield the server's pid."""
     port = ini_port(ini)
-    server = stack.enter_context(process(python("-m", "notifier.serve", str(ini), "--no-worker")))
+    server = stack.enter_context(process(python("-m", "notifier.serve", str(ini))))
     wait_until_up(port)
     for path in ("/v1/buckets/b", f"/v1{COLLECTION}"):
         status, body = request(port, "PUT", path, "{}")
