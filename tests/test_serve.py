@@ -63,3 +63,40 @@ def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
     assert "uses a private one at redis://127.0.0.1:" in text
     assert "workers.example: create /buckets/" in text
     assert "stopped after" in text  # the worker was stopped with the server
+
+
+def test_a_killed_dev_server_takes_its_worker_and_private_redis_with_it(tmp_path):
+    """SIGKILL leaves no cleanup to Python: the kernel stops the children (Linux)."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT),
+           "NOTIFIER_EVENT_LISTENERS_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+           "NOTIFIER_STORAGE_URL": str(tmp_path / "db.sqlite")}  # fmt: skip
+    output = tmp_path / "serve.log"
+    with output.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "notifier.serve", "app.ini", "--dev", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: server_answers(port), timeout=30)
+        wait_for(lambda: b"1 thread(s)" in output.read_bytes(), timeout=30)
+        children = _children(server.pid)
+        assert len(children) == 2  # the worker and the private redis-server
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), timeout=10)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"PPid:\t{pid}\n" in status.read_text():
+                found.append(int(status.parent.name))
+        except OSError:
+            continue
+    return found
