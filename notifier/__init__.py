@@ -33,7 +33,7 @@ def _read_core_settings(config: Configurator) -> None:
     core = Section(settings, "notifier.")
     settings["notifier.batch_max_requests"] = core.int("batch_max_requests", minimum=1)
     settings["notifier.max_request_body_bytes"] = core.int("max_request_body_bytes", minimum=1)
-    settings["notifier.paginate_by"] = core.int("paginate_by", 10000, minimum=1, maximum=10000)
+    settings["notifier.paginate_by"] = core.int("paginate_by", minimum=1, maximum=10000)
     settings["notifier.bucket_create_principals"] = core.list("bucket_create_principals", "")
 
 

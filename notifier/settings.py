@@ -25,7 +25,7 @@ DEFAULTS: dict[str, str] = {
     "userid_hmac_secret": "",
     "bucket_create_principals": "system.Authenticated",
     "batch_max_requests": "25",
-    "paginate_by": "",
+    "paginate_by": "10000",
     "max_request_body_bytes": "1048576",
     "event_listeners": "",
     "outbox.max_attempts": "10",

@@ -52,4 +52,9 @@ class ListenerBase:
         """Release what the listener holds (connection pools, sockets)."""
 
 
-__all__ = ["Listener", "ListenerBase", "ListenerFactory", "ResourceChanged"]
+def listener_name(prefix: str) -> str:
+    """``notifier.event_listeners.redis.`` -> ``redis``: the INI name, for log lines."""
+    return prefix.rstrip(".").rsplit(".", 1)[-1]
+
+
+__all__ = ["Listener", "ListenerBase", "ListenerFactory", "ResourceChanged", "listener_name"]

@@ -26,7 +26,7 @@ from pyramid_mailer.mailer import Mailer
 from pyramid_mailer.message import Message
 
 from notifier.events import ResourceChanged
-from notifier.listeners import ListenerBase
+from notifier.listeners import ListenerBase, listener_name
 from notifier.listeners.email_settings import EmailSettings
 from notifier.listeners.email_smtp import smtp_mailer
 from notifier.settings import Section, check_known_keys
@@ -102,5 +102,5 @@ def load_from_config(config: Any, prefix: str) -> EmailListener:
     """Build the listener from the settings under ``prefix``; raise SettingsError."""
     settings = config.get_settings()
     check_known_keys(prefix, settings, EmailSettings.KEYS + DISPATCHER_KEYS)
-    name = prefix.rstrip(".").rsplit(".", 1)[-1]
+    name = listener_name(prefix)
     return EmailListener(EmailSettings.from_section(Section(settings, prefix)), name=name)

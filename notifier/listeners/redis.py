@@ -15,7 +15,7 @@ from typing import Any
 import redis
 
 from notifier.events import ResourceChanged
-from notifier.listeners import ListenerBase
+from notifier.listeners import ListenerBase, listener_name
 from notifier.queue import worker_alive
 from notifier.redis_url import check_url, connect, redact
 from notifier.settings import Section, check_known_keys
@@ -99,6 +99,6 @@ def load_from_config(config: Any, prefix: str) -> RedisListener:
         socket_timeout=section.float("socket_timeout", 2.0, minimum=0.001),
     )
     listname = section.str("listname", DEFAULT_LISTNAME)
-    name = prefix.rstrip(".").rsplit(".", 1)[-1]
+    name = listener_name(prefix)
     log.info("redis listener %s: %s list %r", name, redact(url), listname)
     return RedisListener(client, listname, name=name)

@@ -6,7 +6,7 @@ from typing import Any
 
 from notifier import filters
 from notifier.events import ResourceChanged
-from notifier.listeners import ListenerBase
+from notifier.listeners import ListenerBase, listener_name
 from notifier.settings import Section
 
 
@@ -37,7 +37,7 @@ def load_from_config(config: Any, prefix: str) -> Recorder:
     if not hasattr(config.registry, "recorder_journal"):
         config.registry.recorder_journal = []
     return Recorder(
-        prefix.rstrip(".").rsplit(".", 1)[-1],
+        listener_name(prefix),
         config.registry.recorder_journal,
         section.int("fail_first", 0, minimum=0),
         section.str("only_collection", ""),
