@@ -18,6 +18,7 @@ from notifier.permissions import Authorizer
 from notifier.settings import Section, load_settings
 from notifier.storage import load_storage
 from notifier.transaction import current
+from notifier.write_turns import WriteTurns
 
 __version__ = "0.1.0"
 
@@ -71,11 +72,16 @@ def configure_from_ini(path: str) -> Configurator:
     return configure({"here": os.path.dirname(path)}, settings)
 
 
-def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
-    """The WSGI application for ``pserve``; starts the in-process relay unless disabled."""
+def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router | WriteTurns:
+    """The WSGI application for ``pserve``; starts the in-process relay unless disabled.
+
+    Where the storage has one writer (SQLite), write requests take turns
+    (``notifier.write_turns``).
+    """
     config = configure(global_config, settings)
-    app = config.make_wsgi_app()
+    router = config.make_wsgi_app()
     registry = config.registry
+    app = WriteTurns(router, registry) if registry.notifier_storage.one_writer else router
     if registry.notifier_relay_in_process and registry.notifier_dispatcher.listeners:
         registry.notifier_relay_stop = registry.notifier_relay.start_thread(
             registry.notifier_relay_interval

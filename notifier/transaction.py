@@ -84,9 +84,9 @@ def current(request: Request) -> RequestTransaction:
     return state
 
 
-def _may_write(request: Request) -> bool:
+def may_write(method: str, path: str) -> bool:
     """Unsafe methods write; so does a read of the default bucket, created on first use."""
-    return request.method not in SAFE_METHODS or "/buckets/default/" in request.path + "/"
+    return method not in SAFE_METHODS or "/buckets/default/" in path + "/"
 
 
 def transaction_tween_factory(
@@ -103,7 +103,7 @@ def transaction_tween_factory(
                 f"The request body is {request.content_length} bytes;"
                 f" the limit is {max_body} (notifier.max_request_body_bytes)",
             )
-        state = RequestTransaction(storage.session(write=_may_write(request)))
+        state = RequestTransaction(storage.session(write=may_write(request.method, request.path)))
         request.environ[ENVIRON_KEY] = state
         try:
             response = handler(request)

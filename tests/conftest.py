@@ -7,6 +7,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +102,10 @@ def app(settings: dict[str, Any]) -> webtest.TestApp:
     return webtest.TestApp(notifier.main({}, **settings))
 
 
-@pytest.fixture
-def live_server(settings: dict[str, Any]) -> Iterator[str]:
-    """The real app served by waitress on a free 127.0.0.1 port; yields its base URL."""
-    server = waitress.create_server(
-        notifier.main({}, **settings), host="127.0.0.1", port=0, threads=2
-    )
+@contextmanager
+def serving(app: Any, threads: int = 2) -> Iterator[str]:
+    """Serve a WSGI app with waitress on a free 127.0.0.1 port; yield its base URL."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -116,6 +115,13 @@ def live_server(settings: dict[str, Any]) -> Iterator[str]:
         server.trigger.pull_trigger(lambda: [each.close() for each in list(server._map.values())])
         thread.join(timeout=5)
         server.task_dispatcher.shutdown()
+
+
+@pytest.fixture
+def live_server(settings: dict[str, Any]) -> Iterator[str]:
+    """The real app served by waitress on a free 127.0.0.1 port; yields its base URL."""
+    with serving(notifier.main({}, **settings)) as url:
+        yield url
 
 
 def postgresql_answers(url: str) -> bool:

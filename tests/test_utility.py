@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from pyramid.interfaces import IRoutesMapper
 from webtest import TestApp
 
 import notifier
@@ -58,7 +59,8 @@ def test_api_is_an_openapi_document_of_every_path(app: TestApp) -> None:
     assert document["info"]["title"] and document["info"]["version"]
     assert document["servers"] == [{"url": "http://localhost/v1"}]
     served = {
-        "/" + route.pattern.removeprefix("v1/") for route in app.app.routes_mapper.get_routes()
+        "/" + route.pattern.removeprefix("v1/")
+        for route in app.app.registry.getUtility(IRoutesMapper).get_routes()
     }
     assert set(document["paths"]) == served
 

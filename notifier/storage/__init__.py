@@ -225,6 +225,10 @@ class Session(OutboxSession, Protocol):
 class Storage(Protocol):
     """A backend: hands out sessions and says whether it is healthy."""
 
+    #: One writer at a time (SQLite): the app then lets write requests take
+    #: turns (notifier.write_turns); False where writers run concurrently.
+    one_writer: bool
+
     def session(self, write: bool) -> Session:
         """Begin a transaction; ``write`` takes the write lock up front."""
 
