@@ -10,22 +10,14 @@ import os
 from typing import Any
 
 from pyramid.config import Configurator
-from pyramid.request import Request
 from pyramid.router import Router
 
 from notifier.errors import add_error_views
-from notifier.permissions import Authorizer
 from notifier.settings import Section, load_settings
 from notifier.storage import load_storage
-from notifier.transaction import current
 from notifier.write_turns import WriteTurns
 
 __version__ = "0.1.0"
-
-
-def _authorizer(request: Request) -> Authorizer:
-    creators = request.registry.settings["notifier.bucket_create_principals"]
-    return Authorizer(current(request).session, request.principals, creators)
 
 
 def _read_core_settings(config: Configurator) -> None:
@@ -43,7 +35,7 @@ def includeme(config: Configurator) -> None:
     _read_core_settings(config)
     config.include("notifier.auth")
     config.registry.notifier_storage = load_storage(config.get_settings())
-    config.add_request_method(_authorizer, "authorizer", reify=True)
+    config.include("notifier.request")
     add_error_views(config)
     config.include("notifier.transaction")
     config.include("notifier.views", route_prefix="/v1")

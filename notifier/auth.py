@@ -95,4 +95,3 @@ def includeme(config: Configurator) -> None:
     if not secret:
         raise SettingsError(key, "is required: a long random string that keys the userids")
     config.set_security_policy(BasicAuthSecurityPolicy(secret))
-    config.add_request_method(principals, "principals", reify=True)

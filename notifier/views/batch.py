@@ -75,7 +75,8 @@ def _subrequest(parent: Request, spec: dict[str, Any]) -> Request:
         if k.lower() not in ("content-length", "content-type")
     }
     headers.update({str(k): str(v) for k, v in (spec.get("headers") or {}).items()})
-    sub = Request.blank(spec["path"], base_url=parent.application_url, headers=headers)
+    # The parent's class: the subrequest needs the same attributes (notifier.request).
+    sub = type(parent).blank(spec["path"], base_url=parent.application_url, headers=headers)
     sub.method = spec["method"]
     if "body" in spec and spec["method"] not in ("GET", "HEAD", "DELETE"):
         sub.body = json.dumps(spec["body"]).encode()
