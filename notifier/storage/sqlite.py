@@ -25,6 +25,7 @@ from typing import Any
 
 from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError
 from notifier.storage.sql import Conditions, object_json
+from notifier.storage.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from notifier.storage.sqlite_outbox import SQLiteOutbox
 
 log = logging.getLogger(__name__)
@@ -378,6 +379,7 @@ class SQLiteStorage:
         self.busy_timeout = busy_timeout
         self._local = threading.local()
         self._writer = WriterLock(busy_timeout)
+        self._checkpointer = Checkpointer(path)
         self._migrate(self._connection())
 
     def _connection(self) -> sqlite3.Connection:
@@ -392,6 +394,7 @@ class SQLiteStorage:
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
             self._local.connection = connection
         return connection
 
@@ -407,6 +410,8 @@ class SQLiteStorage:
         log.info("created the notifier schema in %s", self.path)
 
     def session(self, write: bool) -> SQLiteSession:
+        if write:
+            self._checkpointer.start()
         return SQLiteSession(self._connection(), write, self._writer)
 
     def healthy(self) -> bool:
@@ -422,6 +427,7 @@ class SQLiteStorage:
         return False
 
     def close(self) -> None:
+        self._checkpointer.stop()
         connection = getattr(self._local, "connection", None)
         if connection is not None:
             connection.close()
