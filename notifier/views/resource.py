@@ -215,9 +215,11 @@ class Resource:
         if not self.authz.can_create(self.parent_uri, self.spec.name):
             self.deny(f"{self.spec.name}:create", self.parent_uri)
         body = read_body(self.request, self.spec.name)
-        object_id = checked_id(body.data.get("id", self.spec.new_id()), "body", "data.id")
+        chosen = "id" in body.data
+        object_id = checked_id(body.data["id"], "body", "data.id") if chosen else self.spec.new_id()
         obj = {**body.data, "id": object_id}
-        existing = self.session.get(self.spec.name, self.parent_uri, object_id)
+        # Only an id the client chose can name an object that exists already.
+        existing = self.session.get(self.spec.name, self.parent_uri, object_id) if chosen else None
         # Before the preconditions: a 412 would show the object in details.existing.
         if existing is not None and not self.authz.can_read(self.uri(object_id)):
             self.deny("read", self.uri(object_id))
