@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError
-from notifier.storage.sql import Conditions, object_json
+from notifier.storage.sql import Conditions
 from notifier.storage.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from notifier.storage.sqlite_outbox import SQLiteOutbox
 
@@ -75,6 +75,13 @@ CREATE INDEX outbox_by_listener ON outbox (listener, dead, seq);
 def _json_path(field: str) -> str:
     return "$" + "".join(f'."{part}"' for part in field.split("."))
 
+
+#: ``sql.object_json`` in SQL: a page of 100 objects costs no Python per object.
+OBJECT_JSON = (
+    """'{"id":' || json_quote(id) || ',"last_modified":' || last_modified || CASE"""
+    """ WHEN deleted THEN ',"deleted":true}' WHEN data = '{}' THEN '}'"""
+    """ ELSE ',' || substr(data, 2) END"""
+)
 
 CONDITIONS = Conditions("?", lambda field: f"json_extract(data, '{_json_path(field)}')")
 
@@ -289,9 +296,9 @@ class SQLiteSession(SQLiteOutbox):
         include_deleted: bool = False,
     ) -> builtins.list[str]:
         rows = self._list_rows(
-            resource, parent_id, filters, sorting, pagination, limit, include_deleted
+            resource, parent_id, filters, sorting, pagination, limit, include_deleted, OBJECT_JSON
         )
-        return [object_json(row[2], row[3], row[4], row[5]) for row in rows]
+        return [row[0] for row in rows]
 
     def _list_rows(
         self,
@@ -302,11 +309,12 @@ class SQLiteSession(SQLiteOutbox):
         pagination: Sequence[Sequence[Filter]],
         limit: int | None,
         include_deleted: bool,
+        columns: str = "*",
     ) -> builtins.list[tuple[Any, ...]]:
         params: builtins.list[Any] = [parent_id, resource]
         where = CONDITIONS.where(filters, pagination, include_deleted, params)
         sql = (
-            "SELECT * FROM objects WHERE parent_id = ? AND resource = ?"
+            f"SELECT {columns} FROM objects WHERE parent_id = ? AND resource = ?"
             f" AND {where} ORDER BY {CONDITIONS.order_by(sorting)}"
         )
         if limit is not None:
