@@ -15,7 +15,7 @@ from pyramid.router import Router
 from notifier.errors import add_error_views
 from notifier.settings import Section, load_settings
 from notifier.storage import load_storage
-from notifier.write_turns import WriteTurns
+from notifier.turns import Turns
 
 __version__ = "0.1.0"
 
@@ -64,16 +64,16 @@ def configure_from_ini(path: str) -> Configurator:
     return configure({"here": os.path.dirname(path)}, settings)
 
 
-def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router | WriteTurns:
+def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router | Turns:
     """The WSGI application for ``pserve``; starts the in-process relay unless disabled.
 
-    Where the storage has one writer (SQLite), write requests take turns
-    (``notifier.write_turns``).
+    Where the storage asks for it (SQLite), requests take turns
+    (``notifier.turns``).
     """
     config = configure(global_config, settings)
     router = config.make_wsgi_app()
     registry = config.registry
-    app = WriteTurns(router, registry) if registry.notifier_storage.one_writer else router
+    app = Turns(router, registry) if registry.notifier_storage.take_turns else router
     if registry.notifier_relay_in_process and registry.notifier_dispatcher.listeners:
         registry.notifier_relay_stop = registry.notifier_relay.start_thread(
             registry.notifier_relay_interval

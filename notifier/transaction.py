@@ -84,7 +84,7 @@ def current(request: Request) -> RequestTransaction:
     return state
 
 
-def may_write(method: str, path: str) -> bool:
+def _may_write(method: str, path: str) -> bool:
     """Unsafe methods write; so does a read of the default bucket, created on first use."""
     return method not in SAFE_METHODS or "/buckets/default/" in path + "/"
 
@@ -103,7 +103,7 @@ def transaction_tween_factory(
                 f"The request body is {request.content_length} bytes;"
                 f" the limit is {max_body} (notifier.max_request_body_bytes)",
             )
-        state = RequestTransaction(storage.session(write=may_write(request.method, request.path)))
+        state = RequestTransaction(storage.session(write=_may_write(request.method, request.path)))
         request.environ[ENVIRON_KEY] = state
         try:
             response = handler(request)

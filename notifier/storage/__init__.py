@@ -225,9 +225,9 @@ class Session(OutboxSession, Protocol):
 class Storage(Protocol):
     """A backend: hands out sessions and says whether it is healthy."""
 
-    #: One writer at a time (SQLite): the app then lets write requests take
-    #: turns (notifier.write_turns); False where writers run concurrently.
-    one_writer: bool
+    #: Requests of a process run best one at a time (SQLite: one writer, and
+    #: statements too short to share the GIL well); see notifier.turns.
+    take_turns: bool
 
     def session(self, write: bool) -> Session:
         """Begin a transaction; ``write`` takes the write lock up front."""

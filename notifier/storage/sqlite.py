@@ -333,7 +333,7 @@ class SQLiteSession(SQLiteOutbox):
 class SQLiteStorage:
     """Sessions on one SQLite file, a connection per thread."""
 
-    one_writer = True
+    take_turns = True
 
     def __init__(self, path: str, busy_timeout: float = 5.0) -> None:
         self.path = path

@@ -1,15 +1,17 @@
-"""Write requests take turns, from their first byte to their response's last, where
-the storage admits one writer at a time (SQLite).
+"""Requests take turns, from their first byte to their response's last, where the
+storage asks for it (SQLite).
 
-A write holds SQLite's lock from BEGIN to COMMIT and releases the GIL at every
-statement.  Any other thread with Python to run meanwhile (a write request
-parsing its body, another writing its response) takes the GIL each time, and
-the lock holder waits to get it back.  With waitress's four threads
-interleaving creates, the server spent twice the CPU per request and served
-half as many as when the same requests took turns (bench/, issue #7).  So a
-write request waits for its turn before Pyramid sees it and passes the turn on
-when the server has sent its response.  Reads still run side by side, and
-PostgreSQL, which runs writers concurrently, takes no turns.
+A SQLite statement takes microseconds and releases the GIL around each step.
+With waitress's four threads each running a request, every release lets
+another thread take the GIL, and the first waits to get it back: the threads
+spend their time handing the GIL around.  On the 2-core benchmark machine,
+creates ran at half the rate, and single-record reads at under half, of the
+same requests taking turns (bench/, issue #7).  SQLite admits one writer at a
+time anyway.  So a request waits for its turn before Pyramid sees it and
+passes the turn on when the server has sent its response; waitress's own
+thread still reads and writes the sockets meanwhile.  PostgreSQL, whose
+statements wait on the network and whose writers run concurrently, takes no
+turns.
 
 A turn is a performance device, not a lock the data depends on: a request that
 waits longer than ``TURN_TIMEOUT`` goes ahead, and the storage's own write
@@ -23,18 +25,16 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from notifier.transaction import may_write
-
 log = logging.getLogger(__name__)
 
-#: The longest a write request waits for its turn before going ahead anyway.
+#: The longest a request waits for its turn before going ahead anyway.
 TURN_TIMEOUT = 5.0
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-class WriteTurns:
-    """WSGI middleware: one write request at a time in this process."""
+class Turns:
+    """WSGI middleware: one request at a time in this process."""
 
     def __init__(self, app: WSGIApp, registry: Any, timeout: float = TURN_TIMEOUT) -> None:
         self.app = app
@@ -45,11 +45,9 @@ class WriteTurns:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        if not may_write(environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")):
-            return self.app(environ, start_response)
         if not self._turn.acquire(timeout=self.timeout):
             log.warning(
-                "a write request waited %.1fs for its turn and goes ahead without it"
+                "a request waited %.1fs for its turn and goes ahead without it"
                 " (a listener slower than that holds the turn)",
                 self.timeout,
             )
