@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from notifier.storage import Filter, ObjectExists, Op, Sort, Storage, transaction
+from notifier.storage import Filter, ObjectExists, Op, Selection, Sort, Storage, transaction
 from tests.storage_helpers import read
 
 RECORDS = "/buckets/b/collections/c"
@@ -76,7 +76,9 @@ def test_delete_leaves_a_tombstone(storage: Storage) -> None:
     assert tombstone["last_modified"] > created["last_modified"]
     assert read(storage, lambda s: s.get("record", RECORDS, "r1")) is None
     assert read(storage, lambda s: s.list("record", RECORDS)) == []
-    assert read(storage, lambda s: s.list("record", RECORDS, include_deleted=True)) == [tombstone]
+    assert read(storage, lambda s: s.list("record", RECORDS, Selection(include_deleted=True))) == [
+        tombstone
+    ]
     assert read(storage, lambda s: s.timestamp("record", RECORDS)) == tombstone["last_modified"]
 
 
@@ -154,8 +156,8 @@ def test_purge_children_removes_tombstones_and_timestamps(storage: Storage) -> N
 
     def below_b(session: Any) -> Any:
         return (
-            session.list("record", "/buckets/b/collections/d", include_deleted=True),
-            session.list("collection", "/buckets/b", include_deleted=True),
+            session.list("record", "/buckets/b/collections/d", Selection(include_deleted=True)),
+            session.list("collection", "/buckets/b", Selection(include_deleted=True)),
             session.timestamp("record", "/buckets/b/collections/d"),
         )
 
@@ -261,21 +263,25 @@ def ids(objects: list[dict[str, Any]]) -> list[str]:
 
 @pytest.mark.parametrize(("flt", "expected"), FILTERS, ids=lambda v: repr(v))
 def test_list_filter(storage: Storage, data: Any, flt: Filter, expected: set[str]) -> None:
-    found = read(storage, lambda s: s.list("record", RECORDS, filters=[flt]))
+    found = read(storage, lambda s: s.list("record", RECORDS, Selection(filters=[flt])))
     assert set(ids(found)) == expected
     assert read(storage, lambda s: s.count("record", RECORDS, filters=[flt])) == len(expected)
 
 
 def test_numeric_ids_compare_as_text(storage: Storage) -> None:
     create_records(storage, {"id": "5"}, {"id": "10"})
-    found = read(storage, lambda s: s.list("record", RECORDS, filters=[Filter("id", Op.EQ, 5)]))
+    found = read(
+        storage, lambda s: s.list("record", RECORDS, Selection(filters=[Filter("id", Op.EQ, 5)]))
+    )
     assert ids(found) == ["5"]
 
 
 def test_filters_on_last_modified(storage: Storage, data: list[dict[str, Any]]) -> None:
     middle = data[2]["last_modified"]
     after = [Filter("last_modified", Op.GT, middle)]
-    assert set(ids(read(storage, lambda s: s.list("record", RECORDS, filters=after)))) == {
+    assert set(
+        ids(read(storage, lambda s: s.list("record", RECORDS, Selection(filters=after))))
+    ) == {
         "r4",
         "r5",
     }
@@ -285,7 +291,9 @@ def test_filters_on_last_modified(storage: Storage, data: list[dict[str, Any]]) 
 
 def test_filters_are_anded(storage: Storage, data: Any) -> None:
     filters = [Filter("n", Op.MIN, 2), Filter("s", Op.LIKE, "b")]
-    assert set(ids(read(storage, lambda s: s.list("record", RECORDS, filters=filters)))) == {
+    assert set(
+        ids(read(storage, lambda s: s.list("record", RECORDS, Selection(filters=filters))))
+    ) == {
         "r2",
         "r3",
         "r4",
@@ -297,12 +305,16 @@ def test_include_deleted_lets_tombstones_pass_data_filters(storage: Storage, dat
         tombstone = session.delete("record", RECORDS, "r2")
     filters = [Filter("s", Op.EQ, "a")]
     found = read(
-        storage, lambda s: s.list("record", RECORDS, filters=filters, include_deleted=True)
+        storage,
+        lambda s: s.list("record", RECORDS, Selection(filters=filters, include_deleted=True)),
     )
     assert sorted(ids(found)) == ["r1", "r2"]
     assert tombstone in found
     since = [Filter("last_modified", Op.GT, tombstone["last_modified"])]
-    assert read(storage, lambda s: s.list("record", RECORDS, since, include_deleted=True)) == []
+    assert (
+        read(storage, lambda s: s.list("record", RECORDS, Selection(since, include_deleted=True)))
+        == []
+    )
     assert read(storage, lambda s: s.count("record", RECORDS)) == 4
 
 
@@ -310,7 +322,7 @@ def test_include_deleted_lets_tombstones_pass_data_filters(storage: Storage, dat
 
 
 def sorted_ids(storage: Storage, *sorting: Sort) -> list[str]:
-    return ids(read(storage, lambda s: s.list("record", RECORDS, sorting=sorting)))
+    return ids(read(storage, lambda s: s.list("record", RECORDS, Selection(sorting=sorting))))
 
 
 def test_default_order_is_newest_first(storage: Storage, data: Any) -> None:
@@ -349,7 +361,9 @@ def test_sort_on_several_fields(storage: Storage) -> None:
 
 
 def test_limit(storage: Storage, data: Any) -> None:
-    found = read(storage, lambda s: s.list("record", RECORDS, sorting=[Sort("id")], limit=2))
+    found = read(
+        storage, lambda s: s.list("record", RECORDS, Selection(sorting=[Sort("id")], limit=2))
+    )
     assert ids(found) == ["r1", "r2"]
 
 
@@ -365,10 +379,12 @@ def test_pagination_groups_are_ored(storage: Storage, data: Any) -> None:
         lambda s: s.list(
             "record",
             RECORDS,
-            filters=[Filter("id", Op.NOT, "r3")],
-            sorting=[Sort("n"), Sort("id")],
-            pagination=pagination,
-            limit=10,
+            Selection(
+                filters=[Filter("id", Op.NOT, "r3")],
+                sorting=[Sort("n"), Sort("id")],
+                pagination=pagination,
+                limit=10,
+            ),
         ),
     )
     assert ids(found) == ["r4", "r5"]
@@ -386,7 +402,9 @@ def test_pages_cover_everything_once(storage: Storage) -> None:
         page = read(
             storage,
             lambda s, groups=groups: s.list(
-                "record", RECORDS, sorting=[Sort("g"), Sort("id")], pagination=groups, limit=6
+                "record",
+                RECORDS,
+                Selection(sorting=[Sort("g"), Sort("id")], pagination=groups, limit=6),
             ),
         )
         if not page:
@@ -484,8 +502,8 @@ def test_a_rolled_back_session_leaves_nothing(storage: Storage) -> None:
 
     def everything(session: Any) -> Any:
         return (
-            session.list("bucket", "", include_deleted=True),
-            session.list("collection", "/buckets/b", include_deleted=True),
+            session.list("bucket", "", Selection(include_deleted=True)),
+            session.list("collection", "/buckets/b", Selection(include_deleted=True)),
             session.timestamp("bucket", ""),
             session.timestamp("collection", "/buckets/b"),
             session.get_permissions("/buckets/b"),
@@ -542,10 +560,9 @@ def test_list_json_gives_the_objects_of_list_as_json_text(storage: Storage) -> N
     with transaction(storage) as session:
         session.delete("record", RECORDS, "gone")
     sorting = [Sort("id")]
-    objects = read(storage, lambda s: s.list("record", RECORDS, sorting=sorting,
-                                             include_deleted=True))  # fmt: skip
-    texts = read(storage, lambda s: s.list_json("record", RECORDS, sorting=sorting,
-                                                include_deleted=True))  # fmt: skip
+    everything = Selection(sorting=sorting, include_deleted=True)
+    objects = read(storage, lambda s: s.list("record", RECORDS, everything))
+    texts = read(storage, lambda s: s.list_json("record", RECORDS, everything))
     assert [json.loads(text) for text in texts] == objects
     assert [obj["id"] for obj in objects] == ["empty", "full", "gone"]
     assert objects[2]["deleted"] is True

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from notifier.storage import OutboxEntry, Storage, transaction
+from notifier.storage import OutboxEntry, Selection, Storage, transaction
 from tests.storage_helpers import read
 
 RECORDS = "/buckets/b/collections/c"
@@ -172,7 +172,7 @@ def test_an_event_goes_to_a_listener_once(storage: Storage) -> None:
 
 
 def everything(session: Any) -> tuple[list[str], list[str]]:
-    records = [obj["id"] for obj in session.list("record", RECORDS, sorting=[])]
+    records = [obj["id"] for obj in session.list("record", RECORDS, Selection(sorting=[]))]
     outbox = [e.event_id for e in session.outbox_claim(NOW, 1, 100)]
     return sorted(records), outbox
 

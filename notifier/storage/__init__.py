@@ -50,6 +50,24 @@ class Sort:
     descending: bool = False
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which objects of one list, in what order, and how many.
+
+    Objects match all ``filters`` and any one group of ``pagination`` (the
+    groups a Next-Page token builds); tombstones only with ``include_deleted``.
+    """
+
+    filters: Sequence[Filter] = ()
+    sorting: Sequence[Sort] = ()
+    pagination: Sequence[Sequence[Filter]] = ()
+    limit: int | None = None
+    include_deleted: bool = False
+
+
+EVERYTHING = Selection()
+
+
 class StorageError(Exception):
     """The backend failed (unreachable, corrupt, locked); the request is 503."""
 
@@ -175,23 +193,15 @@ class Session(OutboxSession, Protocol):
         self,
         resource: str,
         parent_id: str,
-        filters: Sequence[Filter] = (),
-        sorting: Sequence[Sort] = (),
-        pagination: Sequence[Sequence[Filter]] = (),
-        limit: int | None = None,
-        include_deleted: bool = False,
+        selection: Selection = EVERYTHING,
     ) -> list[dict[str, Any]]:
-        """Objects matching all ``filters`` and any one group of ``pagination``."""
+        """The objects ``selection`` picks, in its order, at most its ``limit``."""
 
     def list_json(
         self,
         resource: str,
         parent_id: str,
-        filters: Sequence[Filter] = (),
-        sorting: Sequence[Sort] = (),
-        pagination: Sequence[Sequence[Filter]] = (),
-        limit: int | None = None,
-        include_deleted: bool = False,
+        selection: Selection = EVERYTHING,
     ) -> builtins.list[str]:
         """The objects of ``list``, each as JSON text (see ``sql.object_json``).
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from notifier.storage import Filter, Op, Sort
+from notifier.storage import Filter, Op, Selection, Sort
 
 COLUMNS = ("id", "last_modified")
 
@@ -100,6 +100,37 @@ class Conditions:
             ]
             clauses.append("(" + " OR ".join(groups) + ")")
         return " AND ".join(clauses) if clauses else "1 = 1"
+
+    def select(
+        self, columns: str, resource: str, parent_id: str, selection: Selection
+    ) -> tuple[str, list[Any]]:
+        """The SELECT of ``columns`` for what ``selection`` picks below one parent."""
+        params: list[Any] = [parent_id, resource]
+        mark = self.placeholder
+        where = self.where(
+            selection.filters, selection.pagination, selection.include_deleted, params
+        )
+        sql = (
+            f"SELECT {columns} FROM objects WHERE parent_id = {mark} AND resource = {mark}"
+            f" AND {where} ORDER BY {self.order_by(selection.sorting)}"
+        )
+        if selection.limit is not None:
+            sql += f" LIMIT {mark}"
+            params.append(selection.limit)
+        return sql, params
+
+    def count(
+        self, resource: str, parent_id: str, filters: Sequence[Filter]
+    ) -> tuple[str, list[Any]]:
+        """The SELECT that counts the live objects matching ``filters`` below one parent."""
+        params: list[Any] = [parent_id, resource]
+        mark = self.placeholder
+        where = self.where(filters, (), False, params)
+        sql = (
+            f"SELECT count(*) FROM objects WHERE parent_id = {mark} AND resource = {mark}"
+            f" AND {where}"
+        )
+        return sql, params
 
     def order_by(self, sorting: Sequence[Sort]) -> str:
         """ORDER BY with nulls last ascending and first descending, as PostgreSQL does."""

@@ -23,7 +23,14 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError
+from notifier.storage import (
+    EVERYTHING,
+    Filter,
+    ObjectExists,
+    Permissions,
+    Selection,
+    StorageError,
+)
 from notifier.storage.sql import Conditions
 from notifier.storage.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from notifier.storage.sqlite_outbox import SQLiteOutbox
@@ -224,61 +231,18 @@ class SQLiteSession(SQLiteOutbox):
         return [(row["resource"], row["parent_id"], _to_object(row)) for row in rows]
 
     def list(
-        self,
-        resource: str,
-        parent_id: str,
-        filters: Sequence[Filter] = (),
-        sorting: Sequence[Sort] = (),
-        pagination: Sequence[Sequence[Filter]] = (),
-        limit: int | None = None,
-        include_deleted: bool = False,
+        self, resource: str, parent_id: str, selection: Selection = EVERYTHING
     ) -> list[dict[str, Any]]:
-        rows = self._list_rows(
-            resource, parent_id, filters, sorting, pagination, limit, include_deleted
-        )
-        return _to_objects(rows)
+        return _to_objects(self._tuples(*CONDITIONS.select("*", resource, parent_id, selection)))
 
     def list_json(
-        self,
-        resource: str,
-        parent_id: str,
-        filters: Sequence[Filter] = (),
-        sorting: Sequence[Sort] = (),
-        pagination: Sequence[Sequence[Filter]] = (),
-        limit: int | None = None,
-        include_deleted: bool = False,
+        self, resource: str, parent_id: str, selection: Selection = EVERYTHING
     ) -> builtins.list[str]:
-        rows = self._list_rows(
-            resource, parent_id, filters, sorting, pagination, limit, include_deleted, OBJECT_JSON
-        )
-        return [row[0] for row in rows]
-
-    def _list_rows(
-        self,
-        resource: str,
-        parent_id: str,
-        filters: Sequence[Filter],
-        sorting: Sequence[Sort],
-        pagination: Sequence[Sequence[Filter]],
-        limit: int | None,
-        include_deleted: bool,
-        columns: str = "*",
-    ) -> builtins.list[tuple[Any, ...]]:
-        params: builtins.list[Any] = [parent_id, resource]
-        where = CONDITIONS.where(filters, pagination, include_deleted, params)
-        sql = (
-            f"SELECT {columns} FROM objects WHERE parent_id = ? AND resource = ?"
-            f" AND {where} ORDER BY {CONDITIONS.order_by(sorting)}"
-        )
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return self._tuples(sql, params)
+        sql, params = CONDITIONS.select(OBJECT_JSON, resource, parent_id, selection)
+        return [row[0] for row in self._tuples(sql, params)]
 
     def count(self, resource: str, parent_id: str, filters: Sequence[Filter] = ()) -> int:
-        params: builtins.list[Any] = [parent_id, resource]
-        where = CONDITIONS.where(filters, (), False, params)
-        sql = f"SELECT count(*) FROM objects WHERE parent_id = ? AND resource = ? AND {where}"
+        sql, params = CONDITIONS.count(resource, parent_id, filters)
         return int(self._execute(sql, params).fetchone()[0])
 
     def timestamp(self, resource: str, parent_id: str) -> int:

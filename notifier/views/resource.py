@@ -18,7 +18,7 @@ from pyramid.response import Response
 from notifier import transaction
 from notifier.errors import ERRORS, http_error, invalid_parameter
 from notifier.permissions import Authorizer
-from notifier.storage import Filter, ObjectExists, Op
+from notifier.storage import Filter, ObjectExists, Op, Selection
 from notifier.transaction import Change
 from notifier.views import default_bucket, responses
 from notifier.views.querystring import (
@@ -189,15 +189,10 @@ class Resource:
         pagination = (
             pagination_filters(query.sorting, query.token["last_object"]) if query.token else []
         )
-        rows: builtins.list[Any] = fetch(
-            self.spec.name,
-            self.parent_uri,
-            filters,
-            query.sorting,
-            pagination,
-            query.limit + 1,
-            query.include_deleted,
+        selection = Selection(
+            filters, query.sorting, pagination, query.limit + 1, query.include_deleted
         )
+        rows: builtins.list[Any] = fetch(self.spec.name, self.parent_uri, selection)
         next_page = None
         if len(rows) > query.limit:
             rows = rows[: query.limit]
@@ -247,7 +242,9 @@ class Resource:
         check_write_preconditions(
             self.request, self.session.timestamp(self.spec.name, self.parent_uri), None
         )
-        objects = self.session.list(self.spec.name, self.parent_uri, filters, query.sorting)
+        objects = self.session.list(
+            self.spec.name, self.parent_uri, Selection(filters, query.sorting)
+        )
         tombstones = [self._delete(obj) for obj in objects]
         return responses.deleted_list(self.request, tombstones)
 

@@ -12,7 +12,14 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from notifier.storage import Filter, ObjectExists, Permissions, Sort, StorageError
+from notifier.storage import (
+    EVERYTHING,
+    Filter,
+    ObjectExists,
+    Permissions,
+    Selection,
+    StorageError,
+)
 from notifier.storage.postgresql.conditions import JSONBConditions
 from notifier.storage.postgresql.outbox import PostgreSQLOutbox
 from notifier.storage.sql import object_json
@@ -109,62 +116,20 @@ class PostgreSQLSession(PostgreSQLOutbox):
         return [(row[0], row[1], _to_object(row[2:])) for row in rows]
 
     def list(
-        self,
-        resource: str,
-        parent_id: str,
-        filters: Sequence[Filter] = (),
-        sorting: Sequence[Sort] = (),
-        pagination: Sequence[Sequence[Filter]] = (),
-        limit: int | None = None,
-        include_deleted: bool = False,
+        self, resource: str, parent_id: str, selection: Selection = EVERYTHING
     ) -> list[dict[str, Any]]:
-        rows = self._list_rows(
-            _OBJECT, resource, parent_id, filters, sorting, pagination, limit, include_deleted
-        )
-        return [_to_object(row) for row in rows]
+        sql, params = CONDITIONS.select(_OBJECT, resource, parent_id, selection)
+        return [_to_object(row) for row in self._execute(sql, params).fetchall()]
 
     def list_json(
-        self,
-        resource: str,
-        parent_id: str,
-        filters: Sequence[Filter] = (),
-        sorting: Sequence[Sort] = (),
-        pagination: Sequence[Sequence[Filter]] = (),
-        limit: int | None = None,
-        include_deleted: bool = False,
+        self, resource: str, parent_id: str, selection: Selection = EVERYTHING
     ) -> builtins.list[str]:
         columns = "id, last_modified, deleted, data::text"
-        rows = self._list_rows(
-            columns, resource, parent_id, filters, sorting, pagination, limit, include_deleted
-        )
-        return [object_json(*row[:4]) for row in rows]
-
-    def _list_rows(
-        self,
-        columns: str,
-        resource: str,
-        parent_id: str,
-        filters: Sequence[Filter],
-        sorting: Sequence[Sort],
-        pagination: Sequence[Sequence[Filter]],
-        limit: int | None,
-        include_deleted: bool,
-    ) -> builtins.list[Any]:
-        params: builtins.list[Any] = [parent_id, resource]
-        where = CONDITIONS.where(filters, pagination, include_deleted, params)
-        sql = (
-            f"SELECT {columns} FROM objects WHERE parent_id = %s AND resource = %s"
-            f" AND {where} ORDER BY {CONDITIONS.order_by(sorting)}"
-        )
-        if limit is not None:
-            sql += " LIMIT %s"
-            params.append(limit)
-        return self._execute(sql, params).fetchall()
+        sql, params = CONDITIONS.select(columns, resource, parent_id, selection)
+        return [object_json(*row[:4]) for row in self._execute(sql, params).fetchall()]
 
     def count(self, resource: str, parent_id: str, filters: Sequence[Filter] = ()) -> int:
-        params: builtins.list[Any] = [parent_id, resource]
-        where = CONDITIONS.where(filters, (), False, params)
-        sql = f"SELECT count(*) FROM objects WHERE parent_id = %s AND resource = %s AND {where}"
+        sql, params = CONDITIONS.count(resource, parent_id, filters)
         row = self._execute(sql, params).fetchone()
         return int(row[0]) if row else 0
 
