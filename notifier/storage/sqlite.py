@@ -233,7 +233,8 @@ class SQLiteSession(SQLiteOutbox):
     def list(
         self, resource: str, parent_id: str, selection: Selection = EVERYTHING
     ) -> list[dict[str, Any]]:
-        return _to_objects(self._tuples(*CONDITIONS.select("*", resource, parent_id, selection)))
+        sql, params = CONDITIONS.select("*", resource, parent_id, selection)
+        return _to_objects(self._tuples(sql, params))
 
     def list_json(
         self, resource: str, parent_id: str, selection: Selection = EVERYTHING
