@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import threading
 
 import pytest
@@ -163,3 +164,28 @@ def test_config_refuses_a_socket_timeout_within_the_block_timeout():
         " or a blocking claim times out"
     )
     assert WorkerConfig(redis_url="redis://x", listname="q", block_timeout=2).read_timeout == 7
+
+
+def test_a_signal_inside_an_event_wait_is_acted_on_by_the_supervisor(redis_url, listname):
+    """A handler runs between two bytecodes of the main thread, maybe while ``Event.wait``
+    holds that event's lock; setting the event from the handler deadlocked there."""
+    from notifier.worker.runtime import Runtime
+    from notifier.worker.status import LogStatus
+
+    runtime = Runtime(lambda event: None, config(redis_url, listname), LogStatus())
+
+    def two_signals_inside_waits() -> None:
+        for event in (runtime.wake, runtime.warm):
+            with event._cond:  # the moment Event.wait holds its lock
+                runtime.on_signal(signal.SIGTERM, None)
+
+    signalling = threading.Thread(target=two_signals_inside_waits, daemon=True)
+    signalling.start()
+    signalling.join(timeout=5)
+    try:
+        assert not signalling.is_alive(), "the signal handler blocked on an event's lock"
+        assert not runtime.warm.is_set()  # the handler only notes the signals
+        runtime._rest(runtime.wake, 1.0)
+        assert runtime.warm.is_set() and runtime.cold.is_set()  # first warm, then cold
+    finally:
+        runtime.close()

@@ -32,6 +32,9 @@ from notifier.worker.status import StatusReporter, WorkerStats
 
 log = logging.getLogger(__name__)
 
+#: The longest the supervisor waits before acting on a signal it was sent.
+SIGNAL_TICK = 0.1
+
 Handler = Callable[[ResourceChanged], None]
 
 
@@ -45,6 +48,7 @@ class Runtime:
         self.warm = threading.Event()
         self.cold = threading.Event()
         self.wake = threading.Event()
+        self._signals: list[int] = []
         self.stats = WorkerStats()
         self.keys = QueueKeys(config.listname)
         self.name = f"{config.listname}@{redact(config.redis_url)}"
@@ -71,6 +75,20 @@ class Runtime:
         self.info = heartbeat_info(os.getpid(), socket.gethostname(), utcnow())
 
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        """Note the signal; the supervisor acts on it within ``SIGNAL_TICK``.
+
+        A handler runs in the main thread between two bytecodes, possibly inside
+        ``Event.wait`` while it holds that event's lock: setting an event from
+        here deadlocked a worker whose parent had died, and no later signal
+        could stop it.  ``list.append`` takes no lock.
+        """
+        self._signals.append(signum)
+
+    def _act_on_signals(self) -> None:
+        while self._signals:
+            self._stop_for(self._signals.pop(0))
+
+    def _stop_for(self, signum: int) -> None:
         if not self.warm.is_set():
             log.warning(
                 "worker %s: %s, finishing the current message (again to stop at once)",
@@ -81,7 +99,17 @@ class Runtime:
         else:
             log.warning("worker %s: %s again, stopping now", self.name, signal.Signals(signum).name)
             self.cold.set()
-        self.wake.set()
+
+    def _rest(self, event: threading.Event, seconds: float) -> None:
+        """The supervisor's wait: until ``event`` or ``seconds``, acting on signals meanwhile."""
+        deadline = time.monotonic() + seconds
+        self._act_on_signals()
+        while not event.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            event.wait(min(SIGNAL_TICK, remaining))
+            self._act_on_signals()
 
     def run(self) -> WorkerStats:
         log.info(
@@ -119,7 +147,7 @@ class Runtime:
                 return True
             except redis.RedisError as error:
                 outage += 1
-                self._pause_for_redis(error, outage, self.warm)
+                self._rest(self.warm, self._redis_pause(error, outage))
         return False
 
     def _supervise(self, threads: Sequence[threading.Thread], due: dict[str, float]) -> None:
@@ -127,7 +155,7 @@ class Runtime:
         tick = min(0.5, self.config.heartbeat_ttl / 3)
         while any(thread.is_alive() for thread in threads) and not self.cold.is_set():
             self._housekeeping(due)
-            self.wake.wait(tick)
+            self._rest(self.wake, tick)
             self.wake.clear()
 
     def _housekeeping(self, due: dict[str, float]) -> None:
@@ -167,7 +195,7 @@ class Runtime:
                         return
                 except redis.RedisError as error:
                     outage += 1
-                    self._pause_for_redis(error, outage, self.warm)
+                    self.warm.wait(self._redis_pause(error, outage))
                     continue
                 if outage:
                     log.info("worker %s: redis is back", consumer.worker_id)
@@ -259,7 +287,7 @@ class Runtime:
                 return step(*args)
             except redis.RedisError as error:
                 outage += 1
-                self._pause_for_redis(error, outage, self.cold)
+                self.cold.wait(self._redis_pause(error, outage))
         return None
 
     def _drained(self) -> bool:
@@ -273,7 +301,8 @@ class Runtime:
             self.warm.wait(min(0.1, self.config.backoff_base))
         return bool(queued == 0 and delayed == 0)
 
-    def _pause_for_redis(self, error: Exception, outage: int, stop: threading.Event) -> None:
+    def _redis_pause(self, error: Exception, outage: int) -> float:
+        """Log the outage; return how long to wait before trying Redis again."""
         delay = backoff_delay(outage, 0.2, self.config.redis_retry_max)
         log.warning(
             "worker %s: redis unavailable (%s: %s), retry %d in %.1fs",
@@ -283,7 +312,7 @@ class Runtime:
             outage,
             delay,
         )
-        stop.wait(delay)
+        return delay
 
     def _give_back_all(self) -> None:
         """Cold stop: every claimed message back to the queue's head."""
