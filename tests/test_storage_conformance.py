@@ -50,12 +50,21 @@ def test_create_over_a_live_object_raises_object_exists(storage: Storage) -> Non
     assert read(storage, lambda s: s.get("record", RECORDS, "r1"))["n"] == 1
 
 
+def test_a_create_that_finds_a_live_object_leaves_the_timestamp(storage: Storage) -> None:
+    [first] = create_records(storage, {"id": "r1", "n": 1})
+    with transaction(storage) as session, pytest.raises(ObjectExists):
+        session.create("record", RECORDS, {"id": "r1", "n": 2})
+    assert read(storage, lambda s: s.timestamp("record", RECORDS)) == first["last_modified"]
+
+
 def test_create_over_a_tombstone_succeeds(storage: Storage) -> None:
     create_records(storage, {"id": "r1", "n": 1})
     with transaction(storage) as session:
-        session.delete("record", RECORDS, "r1")
+        tombstone = session.delete("record", RECORDS, "r1")
         again = session.create("record", RECORDS, {"id": "r1", "n": 2})
     assert read(storage, lambda s: s.get("record", RECORDS, "r1")) == again
+    assert again["last_modified"] > tombstone["last_modified"]
+    assert read(storage, lambda s: s.timestamp("record", RECORDS)) == again["last_modified"]
 
 
 def test_update_replaces_the_whole_object_or_creates_it(storage: Storage) -> None:

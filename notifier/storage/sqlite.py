@@ -206,10 +206,31 @@ class SQLiteSession(SQLiteOutbox):
         return {**data, "id": obj["id"], "last_modified": stamp}
 
     def create(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
-        existing = self.get(resource, parent_id, obj["id"])
-        if existing is not None:
-            raise ObjectExists(existing)
-        return self._store(resource, parent_id, obj)
+        """Insert, or write over a tombstone, in one statement that also picks the stamp.
+
+        A live object with this id makes the insert a no-op that returns no
+        row: ObjectExists, and the list's timestamp is left as it was.
+        """
+        data = {k: v for k, v in obj.items() if k not in ("id", "last_modified", "deleted")}
+        row = self._execute(
+            "INSERT INTO objects (parent_id, resource, id, last_modified, deleted, data)"
+            " VALUES (?1, ?2, ?3, coalesce((SELECT max(?4, last_modified + 1) FROM timestamps"
+            " WHERE parent_id = ?1 AND resource = ?2), ?4), 0, ?5)"
+            " ON CONFLICT (parent_id, resource, id) DO UPDATE SET"
+            " last_modified = excluded.last_modified, deleted = 0, data = excluded.data"
+            " WHERE objects.deleted RETURNING last_modified",
+            (parent_id, resource, obj["id"], now_ms(), json.dumps(data, separators=(",", ":"))),
+        ).fetchone()
+        if row is None:
+            raise ObjectExists(self.get(resource, parent_id, obj["id"]) or {"id": obj["id"]})
+        stamp = int(row[0])
+        self._execute(
+            "INSERT INTO timestamps (parent_id, resource, last_modified) VALUES (?, ?, ?)"
+            " ON CONFLICT (parent_id, resource)"
+            " DO UPDATE SET last_modified = excluded.last_modified",
+            (parent_id, resource, stamp),
+        )
+        return {**data, "id": obj["id"], "last_modified": stamp}
 
     def update(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
         return self._store(resource, parent_id, obj)
@@ -261,8 +282,11 @@ class SQLiteSession(SQLiteOutbox):
             permissions.setdefault(row["permission"], set()).add(row["principal"])
         return permissions
 
-    def set_permissions(self, uri: str, permissions: Mapping[str, set[str]]) -> None:
-        self._execute("DELETE FROM permissions WHERE object_uri = ?", (uri,))
+    def set_permissions(
+        self, uri: str, permissions: Mapping[str, set[str]], *, new_object: bool = False
+    ) -> None:
+        if not new_object:
+            self._execute("DELETE FROM permissions WHERE object_uri = ?", (uri,))
         rows = [(uri, perm, who) for perm, principals in permissions.items() for who in principals]
         self._execute_many(
             "INSERT INTO permissions (object_uri, permission, principal) VALUES (?, ?, ?)", rows
