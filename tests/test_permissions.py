@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from webtest import TestApp
 
-from tests.conftest import ALICE, BOB, BOB_ID
+from tests.conftest import ALICE, ALICE_ID, BOB, BOB_ID
 
 BUCKET = "/v1/buckets/b"
 COLLECTION = f"{BUCKET}/collections/c"
@@ -104,6 +104,15 @@ def test_record_create_lets_a_user_add_without_reading_others(app: TestApp, alic
     assert [each["id"] for each in app.get(RECORDS, headers=BOB).json["data"]] == ["bobs"]
     app.get(f"{RECORDS}/r", headers=BOB, status=403)
     app.put_json(f"{RECORDS}/r", {}, headers=BOB, status=403)
+
+
+def test_a_record_created_again_has_none_of_its_old_permissions(app: TestApp, alices: None) -> None:
+    app.patch_json(f"{RECORDS}/r", {"permissions": {"read": [BOB_ID]}}, headers=ALICE)
+    app.get(f"{RECORDS}/r", headers=BOB, status=200)
+    app.delete(f"{RECORDS}/r", headers=ALICE)
+    created = app.put_json(f"{RECORDS}/r", {"data": {"n": 2}}, headers=ALICE, status=201)
+    assert created.json["permissions"] == {"write": [ALICE_ID]}
+    app.get(f"{RECORDS}/r", headers=BOB, status=403)
 
 
 def test_post_of_an_existing_id_does_not_leak_it(app: TestApp, alices: None) -> None:

@@ -216,7 +216,14 @@ class Session(OutboxSession, Protocol):
 
     def get_permissions(self, uri: str) -> Permissions: ...
 
-    def set_permissions(self, uri: str, permissions: Mapping[str, set[str]]) -> None: ...
+    def set_permissions(
+        self, uri: str, permissions: Mapping[str, set[str]], *, new_object: bool = False
+    ) -> None:
+        """Replace the permissions of ``uri``.
+
+        ``new_object`` for an object just created: it has none to replace,
+        since deleting an object deletes its permissions (``delete_permissions``).
+        """
 
     def delete_permissions(self, uri: str) -> None:
         """Forget the permissions of ``uri`` and of every URI below it."""

@@ -52,7 +52,9 @@ def create(request: Request, kind: ResourceSpec, parent_uri: str, kind_id: str) 
     created = state.session.create(kind.name, parent_uri, {"id": kind_id})
     if kind is BUCKET:
         state.session.set_permissions(
-            object_uri(kind, parent_uri, kind_id), {"write": {request.authenticated_userid}}
+            object_uri(kind, parent_uri, kind_id),
+            {"write": {request.authenticated_userid}},
+            new_object=True,
         )
         request.authorizer.forget(object_uri(kind, parent_uri, kind_id))
     state.changes.append(

@@ -124,7 +124,7 @@ class Resource:
         if old is None:
             saved = self.session.create(self.spec.name, self.parent_uri, obj)
             permissions = self._creator_permissions(body.permissions)
-            self.session.set_permissions(uri, permissions)
+            self.session.set_permissions(uri, permissions, new_object=True)
             self.authz.remember(uri, permissions)  # the response shows them: no read back
         else:
             saved = self.session.update(self.spec.name, self.parent_uri, obj)

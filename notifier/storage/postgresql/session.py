@@ -149,8 +149,11 @@ class PostgreSQLSession(PostgreSQLOutbox):
             permissions.setdefault(permission, set()).add(principal)
         return permissions
 
-    def set_permissions(self, uri: str, permissions: Mapping[str, set[str]]) -> None:
-        self._execute("DELETE FROM permissions WHERE object_uri = %s", (uri,))
+    def set_permissions(
+        self, uri: str, permissions: Mapping[str, set[str]], *, new_object: bool = False
+    ) -> None:
+        if not new_object:
+            self._execute("DELETE FROM permissions WHERE object_uri = %s", (uri,))
         rows = [(uri, perm, who) for perm, principals in permissions.items() for who in principals]
         if rows:
             self._execute(
