@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,10 +23,11 @@ class Body:
 
 def json_body(request: Request) -> Any:
     """The parsed JSON body, or a 400 (errno 106) that quotes the parser."""
-    if not request.body:
+    raw = request.body  # webob copies the body on each access: read it once
+    if not raw:
         return None
     try:
-        body = request.json_body
+        body = json.loads(raw)
     except ValueError as error:
         raise http_error(
             400,
@@ -34,7 +36,7 @@ def json_body(request: Request) -> Any:
             details=[{"location": "body", "name": None, "description": str(error)}],
         ) from None
     # PostgreSQL's jsonb cannot store NUL: refuse it on every backend alike.
-    if b"\\u0000" in request.body and _has_nul(body):
+    if b"\\u0000" in raw and _has_nul(body):
         raise invalid_parameter("body", "body", "strings cannot contain the NUL character \\u0000")
     return body
 
