@@ -17,6 +17,7 @@ import redis
 from notifier.events import ResourceChanged
 from notifier.listeners import ListenerBase, listener_name
 from notifier.queue import worker_alive
+from notifier.redis_push import PushConnection
 from notifier.redis_url import check_url, connect, redact
 from notifier.settings import Section, check_known_keys
 
@@ -38,9 +39,10 @@ class RedisListener(ListenerBase):
         self.client = client
         self.listname = listname
         self.name = name
+        self.pushes = PushConnection(client)
 
     def __call__(self, event: ResourceChanged) -> None:
-        self.client.rpush(self.listname, event.to_json())
+        self.pushes.command("RPUSH", self.listname, event.to_json())
 
     def deliver(self, events: Sequence[ResourceChanged]) -> None:
         """Push all events, all or nothing, in order.
@@ -53,7 +55,7 @@ class RedisListener(ListenerBase):
             return
         messages = [event.to_json() for event in events]
         if len(messages) <= PUSH_CHUNK:
-            self.client.rpush(self.listname, *messages)
+            self.pushes.command("RPUSH", self.listname, *messages)
             return
         with self.client.pipeline(transaction=True) as pipe:
             for start in range(0, len(messages), PUSH_CHUNK):
@@ -73,6 +75,7 @@ class RedisListener(ListenerBase):
         return {"ok": True, "redis": True, "workers": worker_alive(self.client, self.listname)}
 
     def close(self) -> None:
+        self.pushes.close()
         self.client.close()
         self.client.connection_pool.disconnect()
 

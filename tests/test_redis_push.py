@@ -1,0 +1,73 @@
+"""The kept push connection, against a real Redis."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from notifier.redis_push import PushConnection
+from notifier.redis_url import connect
+
+
+@pytest.fixture
+def pushes(redis_url: str) -> Iterator[PushConnection]:
+    client = connect(redis_url, socket_timeout=2.0)
+    kept = PushConnection(client)
+    yield kept
+    kept.close()
+    client.close()
+
+
+def push_client_ids(redis_client: redis.Redis, name: str) -> list[int]:
+    return [int(each["id"]) for each in redis_client.client_list() if each["name"] == name]
+
+
+def test_pushes_share_one_connection(pushes, redis_client, listname):
+    pushes.command("CLIENT", "SETNAME", "kept-push")
+    for n in range(3):
+        assert pushes.command("RPUSH", listname, f"m{n}") == n + 1
+    assert len(push_client_ids(redis_client, "kept-push")) == 1
+    assert redis_client.lrange(listname, 0, -1) == [b"m0", b"m1", b"m2"]
+
+
+def test_a_connection_closed_by_redis_is_replaced_at_once(pushes, redis_client, listname):
+    pushes.command("CLIENT", "SETNAME", "kept-push")
+    [client_id] = push_client_ids(redis_client, "kept-push")
+    redis_client.client_kill_filter(_id=client_id)  # as when Redis restarts
+    assert pushes.command("RPUSH", listname, "after") == 1
+    assert redis_client.lrange(listname, 0, -1) == [b"after"]
+
+
+def test_a_busy_kept_connection_leaves_the_push_to_the_pool(pushes, redis_client, listname):
+    with pushes._lock:  # another thread is pushing
+        assert pushes.command("RPUSH", listname, "through the pool") == 1
+    assert redis_client.lrange(listname, 0, -1) == [b"through the pool"]
+
+
+def test_an_error_reply_leaves_the_connection_in_step(pushes, redis_client, listname):
+    redis_client.set(listname + ":string", "x")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        pushes.command("RPUSH", listname + ":string", "m")
+    assert pushes.command("RPUSH", listname, "next") == 1
+    assert pushes.command("LLEN", listname) == 1
+    redis_client.delete(listname + ":string")
+
+
+def test_a_forked_child_pushes_on_a_connection_of_its_own(pushes, redis_client, listname):
+    pushes.command("CLIENT", "SETNAME", "parent")
+    child = os.fork()
+    if child == 0:
+        fresh = False
+        try:
+            fresh = pushes.command("CLIENT", "GETNAME") is None
+            pushes.command("RPUSH", listname, "child")
+        finally:
+            os._exit(0 if fresh else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert pushes.command("CLIENT", "GETNAME") == b"parent"
+    pushes.command("RPUSH", listname, "parent")
+    assert redis_client.lrange(listname, 0, -1) == [b"child", b"parent"]
