@@ -83,6 +83,16 @@ def test_record_in_a_missing_collection_is_404(app: TestApp, collection: str) ->
     assert response.json["message"] == "There is no collection 'nope' at /buckets/b"
 
 
+def test_records_of_a_deleted_bucket_stay_gone_when_it_is_created_again(
+    app: TestApp, collection: str
+) -> None:
+    app.put_json(f"{collection}/r", {"data": {}}, headers=ALICE)
+    app.delete("/v1/buckets/b", headers=ALICE)
+    app.put_json("/v1/buckets/b", {}, headers=ALICE)
+    response = app.get(f"{collection}/r", headers=ALICE, status=404)
+    assert response.json["message"] == "There is no collection 'c' at /buckets/b"
+
+
 def test_nested_data_round_trips(app: TestApp, collection: str) -> None:
     data = {"a": {"b": [1, {"c": None}]}, "s": "é", "f": 1.5, "t": True}
     saved = app.put_json(f"{collection}/r", {"data": data}, headers=ALICE).json["data"]

@@ -52,18 +52,26 @@ class Resource:
     # ---- parents and permissions -------------------------------------------------
 
     def _resolve_parents(self) -> str:
-        """Check each ancestor named in the URL exists; return the parent URI."""
+        """Check each ancestor named in the URL exists; return the parent URI.
+
+        Deleting an object purges everything below it, so the ancestors of a
+        live object are live: when the nearest one exists, one read is enough.
+        """
         ids = parent_ids(self.spec, self.request.matchdict)
         ids = default_bucket.substitute(self.request, ids)
-        uri = ""
-        for kind, kind_id in zip(self.spec.lineage()[:-1], ids, strict=True):
-            kind_uri = object_uri(kind, uri, checked_id(kind_id, name=f"{kind.name}_id"))
+        kinds = self.spec.lineage()[:-1]
+        uris = [""]
+        for kind, kind_id in zip(kinds, ids, strict=True):
+            uris.append(object_uri(kind, uris[-1], checked_id(kind_id, name=f"{kind.name}_id")))
+        nearest = kinds[-1].name if kinds else None
+        if nearest is None or self.session.get(nearest, uris[-2], ids[-1], shared=True) is not None:
+            return uris[-1]
+        for kind, kind_id, uri in zip(kinds, ids, uris, strict=False):
             if self.session.get(kind.name, uri, kind_id, shared=True) is None:
                 if not default_bucket.in_default_bucket(self.request):
                     self._missing(kind.name, kind_id, uri)
                 default_bucket.create(self.request, kind, uri, kind_id)
-            uri = kind_uri
-        return uri
+        return uris[-1]
 
     def _missing(self, resource_name: str, object_id: str, parent_uri: str) -> NoReturn:
         """404 for who may know; 401/403 for who may not learn it does not exist."""
