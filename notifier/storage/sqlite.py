@@ -34,7 +34,13 @@ from notifier.storage import (
 from notifier.storage.sql import Conditions
 from notifier.storage.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from notifier.storage.sqlite_outbox import SQLiteOutbox
-from notifier.storage.sqlite_schema import OBJECT_JSON, SCHEMA, SCHEMA_VERSION
+from notifier.storage.sqlite_schema import (
+    OBJECT_JSON,
+    SCHEMA,
+    SCHEMA_VERSION,
+    UPGRADES,
+    statements,
+)
 
 log = logging.getLogger(__name__)
 
@@ -349,15 +355,41 @@ class SQLiteStorage:
         return connection
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
+        """Create the schema in a new file, or upgrade an older one, in one transaction.
+
+        Under the write lock the version is read again: another process
+        opening the same file may have done the work meanwhile.
+        """
+        if _user_version(connection) == SCHEMA_VERSION:
             return
-        if version != 0:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            version = _user_version(connection)
+            steps = self._steps_from(version)
+            for script in steps:
+                for statement in statements(script):
+                    connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        if steps:
+            done = "created" if version == 0 else f"upgraded from version {version}"
+            log.info("%s the notifier schema (version %d) in %s", done, SCHEMA_VERSION, self.path)
+
+    def _steps_from(self, version: int) -> list[str]:
+        if version == 0:
+            return [SCHEMA]
+        if version > SCHEMA_VERSION or any(
+            v not in UPGRADES for v in range(version, SCHEMA_VERSION)
+        ):
             raise StorageError(
-                f"{self.path}: schema version {version} is not the known {SCHEMA_VERSION}"
+                f"{self.path}: schema version {version} is not one this notifier knows"
+                f" (it writes version {SCHEMA_VERSION} and upgrades older ones):"
+                " was the file written by a newer notifier?"
             )
-        connection.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-        log.info("created the notifier schema in %s", self.path)
+        return [UPGRADES[v] for v in range(version, SCHEMA_VERSION)]
 
     def session(self, write: bool) -> SQLiteSession:
         if write:
@@ -390,3 +422,7 @@ def load_from_settings(settings: Mapping[str, Any]) -> SQLiteStorage:
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     return SQLiteStorage(path)
+
+
+def _user_version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
