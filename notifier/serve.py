@@ -28,6 +28,7 @@ from notifier import shutdown
 from notifier.listeners.loader import PREFIX
 from notifier.redis_server import PrivateRedis, redis_answers, stop_with_parent
 from notifier.settings import as_list, environ_name, load_settings
+from notifier.waitress_queue_log import throttle_queue_warnings
 
 log = logging.getLogger("notifier.serve")  # not __main__ under python -m
 REDIS_LISTENER = "notifier.listeners.redis"
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     ini = os.path.abspath(args.ini)
     setup_logging(ini)
+    throttle_queue_warnings()
     # SIGTERM unwinds like Ctrl-C, so the workers and the private Redis stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     listeners = redis_listeners(ini)
