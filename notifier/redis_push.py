@@ -2,11 +2,10 @@
 
 A push through ``redis.Redis.rpush`` spent a third of its CPU time in
 redis-py itself: taking a connection from the pool, giving it back, the
-retry wrapper and the bookkeeping around them: 155 us of CPU per request
-against 97 us on a kept connection (bench/, issue #7).  Requests on
-SQLite take turns, so one connection serves nearly every
-push; a push that finds it busy (concurrent requests on PostgreSQL) goes
-through the pool as before.
+retry wrapper and the bookkeeping around them (155 us of CPU per request,
+against 97 us on a kept connection; bench/, issue #7).  Requests on SQLite
+take turns, so one connection serves nearly every push; a push that finds
+it busy (concurrent requests on PostgreSQL) goes through the pool as before.
 """
 
 from __future__ import annotations
