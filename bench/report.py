@@ -7,6 +7,7 @@ optimizations) live in bench/notes.md and are appended unchanged.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -230,7 +231,7 @@ def header(document: dict[str, Any]) -> list[str]:
         "",
         "Figures: median (min-max) over the runs. Ratios compare medians with the ceiling"
         " measured in the same run. Settings of this run:"
-        f" `{document['settings']}`.",
+        f" `{json.dumps(document['settings'])}`.",
         "",
     ]
 
