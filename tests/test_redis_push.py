@@ -26,16 +26,16 @@ def push_client_ids(redis_client: redis.Redis, name: str) -> list[int]:
 
 
 def test_pushes_share_one_connection(pushes, redis_client, listname):
-    pushes.command("CLIENT", "SETNAME", "kept-push")
+    pushes.command("CLIENT", "SETNAME", f"kept-{listname}")  # unique to this test
     for n in range(3):
         assert pushes.command("RPUSH", listname, f"m{n}") == n + 1
-    assert len(push_client_ids(redis_client, "kept-push")) == 1
+    assert len(push_client_ids(redis_client, f"kept-{listname}")) == 1
     assert redis_client.lrange(listname, 0, -1) == [b"m0", b"m1", b"m2"]
 
 
 def test_a_connection_closed_by_redis_is_replaced_at_once(pushes, redis_client, listname):
-    pushes.command("CLIENT", "SETNAME", "kept-push")
-    [client_id] = push_client_ids(redis_client, "kept-push")
+    pushes.command("CLIENT", "SETNAME", f"kept-{listname}")
+    [client_id] = push_client_ids(redis_client, f"kept-{listname}")
     redis_client.client_kill_filter(_id=client_id)  # as when Redis restarts
     assert pushes.command("RPUSH", listname, "after") == 1
     assert redis_client.lrange(listname, 0, -1) == [b"after"]
