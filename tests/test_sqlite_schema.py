@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -74,9 +75,15 @@ def test_a_new_file_gets_the_current_schema(tmp_path: Path) -> None:
     assert "sqlite_sequence" not in tables
 
 
-def test_a_version_1_file_is_upgraded_keeping_its_rows(tmp_path: Path) -> None:
+def test_a_version_1_file_is_upgraded_keeping_its_rows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = version_1_file(tmp_path / "old.sqlite")
+    caplog.set_level(logging.INFO, logger="notifier.storage.sqlite")
     storage = SQLiteStorage(str(path))
+    assert caplog.messages == [
+        f"upgraded the notifier schema in {path} from version 1 to {SCHEMA_VERSION}"
+    ]
     with transaction(storage) as session:
         assert session.get("record", C, "r1") == {"id": "r1", "n": 1, "last_modified": 7}
         assert session.timestamp("record", C) == 7

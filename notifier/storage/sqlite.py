@@ -374,9 +374,15 @@ class SQLiteStorage:
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-        if steps:
-            done = "created" if version == 0 else f"upgraded from version {version}"
-            log.info("%s the notifier schema (version %d) in %s", done, SCHEMA_VERSION, self.path)
+        if steps and version == 0:
+            log.info("created the notifier schema (version %d) in %s", SCHEMA_VERSION, self.path)
+        elif steps:
+            log.info(
+                "upgraded the notifier schema in %s from version %d to %d",
+                self.path,
+                version,
+                SCHEMA_VERSION,
+            )
 
     def _steps_from(self, version: int) -> list[str]:
         if version == 0:
