@@ -29,29 +29,28 @@ def throttled(caplog: pytest.LogCaptureFixture) -> Iterator[Clock]:
     logger.removeFilter(throttle)
 
 
+def warn(depth: int) -> None:
+    logging.getLogger(LOGGER).warning("Task queue depth is %d", depth)
+
+
 def test_one_warning_per_interval_says_how_many_it_stands_for(throttled, caplog):
-    logger = logging.getLogger(LOGGER)
     for depth in range(1, 6):
-        logger.warning("Task queue depth is %d", depth)
+        warn(depth)
     throttled.now += 9.9
-    logger.warning("Task queue depth is %d", 6)
+    warn(6)
     throttled.now += 0.1
-    logger.warning("Task queue depth is %d", 7)
-    assert [record.getMessage() for record in caplog.records] == [
+    warn(7)
+    assert caplog.messages == [
         "Task queue depth is 1",
         "Task queue depth is 7 (and 5 more in the last 10s)",
     ]
 
 
 def test_a_quiet_interval_lets_the_next_warning_through_as_it_is(throttled, caplog):
-    logger = logging.getLogger(LOGGER)
-    logger.warning("Task queue depth is %d", 1)
+    warn(1)
     throttled.now += 60
-    logger.warning("Task queue depth is %d", 2)
-    assert [record.getMessage() for record in caplog.records] == [
-        "Task queue depth is 1",
-        "Task queue depth is 2",
-    ]
+    warn(2)
+    assert caplog.messages == ["Task queue depth is 1", "Task queue depth is 2"]
 
 
 def test_throttle_queue_warnings_filters_waitress_queue_logger():

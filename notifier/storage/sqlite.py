@@ -179,53 +179,43 @@ class SQLiteSession(SQLiteOutbox):
         row = self._row(resource, parent_id, object_id)  # the write lock covers the file
         return None if row is None or row["deleted"] else _to_object(row)
 
-    def _next_timestamp(self, resource: str, parent_id: str) -> int:
-        """Now, or one more than the last stamp under this parent: one statement, not two."""
-        row = self._execute(
-            "INSERT INTO timestamps (parent_id, resource, last_modified) VALUES (?, ?, ?)"
-            " ON CONFLICT (parent_id, resource) DO UPDATE SET last_modified ="
-            " max(excluded.last_modified, timestamps.last_modified + 1)"
-            " RETURNING last_modified",
-            (parent_id, resource, now_ms()),
-        ).fetchone()
-        return int(row[0])
-
     def _store(
-        self, resource: str, parent_id: str, obj: dict[str, Any], deleted: bool = False
+        self,
+        resource: str,
+        parent_id: str,
+        obj: dict[str, Any],
+        deleted: bool = False,
+        over_tombstone_only: bool = False,
     ) -> dict[str, Any]:
-        stamp = self._next_timestamp(resource, parent_id)
+        """Write the object with the list's next stamp: now, or one more than its last.
+
+        The insert picks the stamp itself and returns it, then the list's
+        timestamp follows.  ``over_tombstone_only``: a live object with this
+        id makes the insert a no-op that returns no row, so ObjectExists
+        leaves the list's timestamp as it was.
+        """
         data = {k: v for k, v in obj.items() if k not in ("id", "last_modified", "deleted")}
-        self._execute(
-            "INSERT OR REPLACE INTO objects (parent_id, resource, id, last_modified, deleted, data)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+        conflict = (
+            " ON CONFLICT (parent_id, resource, id) DO UPDATE SET"
+            " last_modified = excluded.last_modified, deleted = excluded.deleted,"
+            " data = excluded.data WHERE objects.deleted"
+            if over_tombstone_only
+            else ""
+        )
+        row = self._execute(
+            f"INSERT {'' if over_tombstone_only else 'OR REPLACE '}INTO objects"
+            " (parent_id, resource, id, last_modified, deleted, data)"
+            " VALUES (?1, ?2, ?3, coalesce((SELECT max(?4, last_modified + 1) FROM timestamps"
+            f" WHERE parent_id = ?1 AND resource = ?2), ?4), ?5, ?6){conflict}"
+            " RETURNING last_modified",
             (
                 parent_id,
                 resource,
                 obj["id"],
-                stamp,
+                now_ms(),
                 int(deleted),
                 "{}" if deleted else json.dumps(data, separators=(",", ":")),
             ),
-        )
-        if deleted:
-            return {"id": obj["id"], "last_modified": stamp, "deleted": True}
-        return {**data, "id": obj["id"], "last_modified": stamp}
-
-    def create(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
-        """Insert, or write over a tombstone, in one statement that also picks the stamp.
-
-        A live object with this id makes the insert a no-op that returns no
-        row: ObjectExists, and the list's timestamp is left as it was.
-        """
-        data = {k: v for k, v in obj.items() if k not in ("id", "last_modified", "deleted")}
-        row = self._execute(
-            "INSERT INTO objects (parent_id, resource, id, last_modified, deleted, data)"
-            " VALUES (?1, ?2, ?3, coalesce((SELECT max(?4, last_modified + 1) FROM timestamps"
-            " WHERE parent_id = ?1 AND resource = ?2), ?4), 0, ?5)"
-            " ON CONFLICT (parent_id, resource, id) DO UPDATE SET"
-            " last_modified = excluded.last_modified, deleted = 0, data = excluded.data"
-            " WHERE objects.deleted RETURNING last_modified",
-            (parent_id, resource, obj["id"], now_ms(), json.dumps(data, separators=(",", ":"))),
         ).fetchone()
         if row is None:
             raise ObjectExists(self.get(resource, parent_id, obj["id"]) or {"id": obj["id"]})
@@ -236,7 +226,12 @@ class SQLiteSession(SQLiteOutbox):
             " DO UPDATE SET last_modified = excluded.last_modified",
             (parent_id, resource, stamp),
         )
+        if deleted:
+            return {"id": obj["id"], "last_modified": stamp, "deleted": True}
         return {**data, "id": obj["id"], "last_modified": stamp}
+
+    def create(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
+        return self._store(resource, parent_id, obj, over_tombstone_only=True)
 
     def update(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
         return self._store(resource, parent_id, obj)
