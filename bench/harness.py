@@ -37,11 +37,17 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def process(command: Sequence[str], **extra_env: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A child process, silent, stopped with SIGTERM (then SIGKILL) on the way out."""
+def process(
+    command: Sequence[str], cpu: int | None = None, **extra_env: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process, silent, stopped with SIGTERM (then SIGKILL) on the way out.
+
+    With ``cpu``, the child and every thread it starts run on that core only.
+    """
     child = subprocess.Popen(
         list(command),
         env=child_env(**extra_env),
+        preexec_fn=None if cpu is None else lambda: os.sched_setaffinity(0, {cpu}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,

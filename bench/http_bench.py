@@ -13,7 +13,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,8 @@ class Plan:
     sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
     sustained_warmup: float = 10
     sustained_seconds: float = 60
+    #: Run every HTTP server, the ceiling and notifier alike, on this core only.
+    server_cpu: int | None = None
 
 
 def measure(port: int, load: Load, plan: Plan, seconds: float | None = None) -> dict[str, Any]:
@@ -62,11 +64,13 @@ def measure(port: int, load: Load, plan: Plan, seconds: float | None = None) -> 
 
 
 @contextmanager
-def notifier_for(listeners: str, redis_url: str, smtp_port: int = 1) -> Iterator[tuple[Path, int]]:
+def notifier_for(
+    listeners: str, redis_url: str, plan: Plan, smtp_port: int = 1
+) -> Iterator[tuple[Path, int]]:
     """A fresh folder, database and server for ``listeners``: yields (ini, pid)."""
     with tempfile.TemporaryDirectory(prefix="notifier-bench-") as folder, ExitStack() as stack:
         ini = write_ini(Path(folder), listeners, redis_url, smtp_port)
-        pid = stack.enter_context(notifier_server(stack, ini))
+        pid = stack.enter_context(notifier_server(stack, ini, plan.server_cpu))
         yield ini, pid
 
 
@@ -75,19 +79,19 @@ def create_records(redis_url: str, plan: Plan) -> dict[str, Any]:
     client = redis.Redis.from_url(redis_url)
     results: dict[str, Any] = {}
     with ExitStack() as stack:
-        port, pid = bare_server(stack)
+        port, pid = bare_server(stack, plan.server_cpu)
         results["ceiling_bare_pyramid"] = {
             **measure(port, CREATE, plan),
             "rss_mb": peak_rss_mb(pid),
         }
     for case, listeners in (("no_listeners", ""), ("log_to_file", "log"), ("redis", "redis")):
         client.flushdb()
-        with notifier_for(listeners, redis_url) as (ini, pid):
+        with notifier_for(listeners, redis_url, plan) as (ini, pid):
             results[case] = {**measure(ini_port(ini), CREATE, plan), "rss_mb": peak_rss_mb(pid)}
     client.flushdb()
     with ExitStack() as stack:
         smtp_port = smtp_sink(stack)
-        ini, pid = stack.enter_context(notifier_for("redis", redis_url, smtp_port))
+        ini, pid = stack.enter_context(notifier_for("redis", redis_url, plan, smtp_port))
         worker_pid = email_worker(stack, ini)
         figures = measure(ini_port(ini), CREATE, plan)
         results["redis_and_email_worker"] = {
@@ -104,11 +108,11 @@ def reads(redis_url: str, plan: Plan, records: int = 10_000) -> dict[str, Any]:
     """(2) GET one record, list with _limit=100, and _since, on ``records`` records."""
     results: dict[str, Any] = {}
     with ExitStack() as stack:
-        port, pid = bare_server(stack)
+        port, pid = bare_server(stack, plan.server_cpu)
         results["ceiling_get_one"] = measure(port, Load("GET", f"{RECORDS}/x"), plan)
         results["ceiling_list_100"] = measure(port, Load("GET", f"{RECORDS}?_limit=100"), plan)
         results["ceiling_rss_mb"] = peak_rss_mb(pid)
-    with notifier_for("redis", redis_url) as (ini, pid):
+    with notifier_for("redis", redis_url, plan) as (ini, pid):
         seed_records(ini, records)
         since = middle_timestamp(ini)
         port = ini_port(ini)
@@ -129,9 +133,9 @@ def read_paths(since: int) -> dict[str, str]:
 
 def growth(redis_url: str, plan: Plan) -> dict[str, Any]:
     """(6) Time per request and RSS as one collection grows through ``plan.sizes``."""
-    short = Plan(runs=plan.runs, seconds=max(1, plan.seconds / 2), warmup=1)
+    short = replace(plan, seconds=max(1, plan.seconds / 2), warmup=1)
     rows = []
-    with notifier_for("redis", redis_url) as (ini, pid):
+    with notifier_for("redis", redis_url, plan) as (ini, pid):
         port, seeded = ini_port(ini), 0
         for size in plan.sizes:
             seed_records(ini, size - seeded, start=seeded)
@@ -151,7 +155,7 @@ def sustained(redis_url: str, plan: Plan) -> dict[str, Any]:
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     samples: list[float] = []
-    with notifier_for("redis", redis_url) as (ini, pid):
+    with notifier_for("redis", redis_url, plan) as (ini, pid):
         port = ini_port(ini)
         run_wrk(port, CREATE, plan.sustained_warmup)
         done = threading.Event()

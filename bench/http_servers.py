@@ -103,10 +103,11 @@ def ini_port(ini: Path) -> int:
 
 
 @contextmanager
-def notifier_server(stack: ExitStack, ini: Path) -> Iterator[int]:
-    """Serve ``ini``; create bucket b and collection c; yield the server's pid."""
+def notifier_server(stack: ExitStack, ini: Path, cpu: int | None = None) -> Iterator[int]:
+    """Serve ``ini`` (on core ``cpu`` only, if given); create bucket b and collection c;
+    yield the server's pid."""
     port = ini_port(ini)
-    server = stack.enter_context(process(python("-m", "notifier.serve", str(ini))))
+    server = stack.enter_context(process(python("-m", "notifier.serve", str(ini)), cpu))
     wait_until_up(port)
     for path in ("/v1/buckets/b", f"/v1{COLLECTION}"):
         status, body = request(port, "PUT", path, "{}")
@@ -115,11 +116,11 @@ def notifier_server(stack: ExitStack, ini: Path) -> Iterator[int]:
     yield server.pid
 
 
-def bare_server(stack: ExitStack) -> tuple[int, int]:
-    """Start the bare Pyramid ceiling; return (port, pid)."""
+def bare_server(stack: ExitStack, cpu: int | None = None) -> tuple[int, int]:
+    """Start the bare Pyramid ceiling (on core ``cpu`` only, if given); return (port, pid)."""
     port = free_port()
     server = stack.enter_context(
-        process(python(str(BENCH / "bare_app.py"), "--port", str(port), "--threads", "4"))
+        process(python(str(BENCH / "bare_app.py"), "--port", str(port), "--threads", "4"), cpu)
     )
     wait_until_up(port, "/")
     return port, server.pid

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -119,10 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--report", action="store_true", help="rewrite BENCHMARKS.md from the stored results"
     )
+    parser.add_argument(
+        "--server-cpu",
+        type=int,
+        metavar="N",
+        help="run the HTTP servers, the ceiling and notifier alike, on core N only;"
+        " results go to run-<mode>-cpuN.json and BENCHMARKS.md is left alone",
+    )
     args = parser.parse_args(argv)
     signal.alarm(args.max_seconds)
     mode = QUICK if args.quick else FULL
     name = "quick" if args.quick else "full"
+    if args.server_cpu is not None:
+        mode = replace(mode, plan=replace(mode.plan, server_cpu=args.server_cpu))
+        name += f"-cpu{args.server_cpu}"
     out = BENCH / "results" / f"run-{name}.json"
     if args.report:  # after editing bench/notes.md: the figures stay those of the run
         write_report(json.loads(out.read_text()), ROOT / "BENCHMARKS.md")
@@ -135,13 +145,18 @@ def main(argv: list[str] | None = None) -> int:
         results[part] = run_part(part, mode)
     document = {
         "mode": name,
-        "command": "python bench/run.py" + (" --quick" if args.quick else ""),
+        "command": "python bench/run.py"
+        + (" --quick" if args.quick else "")
+        + (f" --server-cpu {args.server_cpu}" if args.server_cpu is not None else ""),
         "machine": machine(),
         "settings": asdict(mode),
         "elapsed_seconds": round(time.monotonic() - started),
         "results": results,
     }
     out.write_text(json.dumps(document, indent=2) + "\n")
+    if args.server_cpu is not None:
+        print(f"wrote {out.relative_to(ROOT)}", file=sys.stderr)
+        return 0
     write_report(document, ROOT / "BENCHMARKS.md")
     print(f"wrote {out.relative_to(ROOT)} and BENCHMARKS.md", file=sys.stderr)
     return 0
