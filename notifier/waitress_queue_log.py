@@ -64,8 +64,8 @@ class ThrottledQueueLogger:
 def throttle_queue_warnings(interval: float = INTERVAL) -> ThrottledQueueLogger:
     """Make waitress's task dispatchers warn through the throttle; return it.
 
-    ``queue_logger`` is a class attribute of waitress's dispatcher, there to
-    be replaced; dispatchers created afterwards (by ``waitress.serve``) use it.
+    ``queue_logger`` is a class attribute of waitress's dispatcher, so the
+    dispatcher that ``waitress.serve`` creates afterwards warns through it.
     """
     throttle = ThrottledQueueLogger(logging.getLogger(LOGGER), interval)
     ThreadedTaskDispatcher.queue_logger = throttle
