@@ -15,6 +15,23 @@ from typing import Any
 from notifier.storage import Filter, Op, Selection, Sort
 
 COLUMNS = ("id", "last_modified")
+#: The keys kept in columns of their own rather than in ``data``.
+METADATA = ("id", "last_modified", "deleted")
+
+
+def stored_data(obj: dict[str, Any]) -> dict[str, Any]:
+    """What goes in the ``data`` column: the object without its metadata."""
+    return {key: value for key, value in obj.items() if key not in METADATA}
+
+
+def written_object(
+    object_id: str, stamp: int, data: dict[str, Any], deleted: bool
+) -> dict[str, Any]:
+    """What a create, update or delete returns: the object as stored, or its tombstone."""
+    if deleted:
+        return {"id": object_id, "last_modified": stamp, "deleted": True}
+    return {**data, "id": object_id, "last_modified": stamp}
+
 
 FieldSQL = Callable[[str], str]
 """Given a dotted field name (already checked against FIELD_NAME), the SQL that reads it."""

@@ -31,7 +31,7 @@ from notifier.storage import (
     Selection,
     StorageError,
 )
-from notifier.storage.sql import Conditions
+from notifier.storage.sql import Conditions, stored_data, written_object
 from notifier.storage.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from notifier.storage.sqlite_outbox import SQLiteOutbox
 from notifier.storage.sqlite_schema import (
@@ -194,7 +194,7 @@ class SQLiteSession(SQLiteOutbox):
         id makes the insert a no-op that returns no row, so ObjectExists
         leaves the list's timestamp as it was.
         """
-        data = {k: v for k, v in obj.items() if k not in ("id", "last_modified", "deleted")}
+        data = stored_data(obj)
         conflict = (
             " ON CONFLICT (parent_id, resource, id) DO UPDATE SET"
             " last_modified = excluded.last_modified, deleted = excluded.deleted,"
@@ -226,9 +226,7 @@ class SQLiteSession(SQLiteOutbox):
             " DO UPDATE SET last_modified = excluded.last_modified",
             (parent_id, resource, stamp),
         )
-        if deleted:
-            return {"id": obj["id"], "last_modified": stamp, "deleted": True}
-        return {**data, "id": obj["id"], "last_modified": stamp}
+        return written_object(obj["id"], stamp, data, deleted)
 
     def create(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
         return self._store(resource, parent_id, obj, over_tombstone_only=True)

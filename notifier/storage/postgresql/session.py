@@ -22,7 +22,7 @@ from notifier.storage import (
 )
 from notifier.storage.postgresql.conditions import JSONBConditions
 from notifier.storage.postgresql.outbox import PostgreSQLOutbox
-from notifier.storage.sql import object_json
+from notifier.storage.sql import object_json, stored_data, written_object
 
 CONDITIONS = JSONBConditions()
 
@@ -76,7 +76,7 @@ class PostgreSQLSession(PostgreSQLOutbox):
         over_tombstone_only: bool = False,
     ) -> dict[str, Any]:
         stamp = self._next_timestamp(resource, parent_id)
-        data = {k: v for k, v in obj.items() if k not in ("id", "last_modified", "deleted")}
+        data = stored_data(obj)
         replace = " WHERE objects.deleted = 1" if over_tombstone_only else ""
         row = self._execute(
             "INSERT INTO objects (parent_id, resource, id, last_modified, deleted, data)"
@@ -87,9 +87,7 @@ class PostgreSQLSession(PostgreSQLOutbox):
         ).fetchone()
         if row is None:  # a concurrent create committed first
             raise ObjectExists(self.get(resource, parent_id, obj["id"]) or {"id": obj["id"]})
-        if deleted:
-            return {"id": obj["id"], "last_modified": stamp, "deleted": True}
-        return {**data, "id": obj["id"], "last_modified": stamp}
+        return written_object(obj["id"], stamp, data, deleted)
 
     def create(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
         existing = self.get(resource, parent_id, obj["id"])
