@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from notifier.settings import SettingsError
 from notifier.storage import (
     EVERYTHING,
     Filter,
@@ -415,12 +416,32 @@ class SQLiteStorage:
             self._local.connection = None
 
 
+#: What SQLite says when the path is no SQLite file it can open: the setting is wrong.
+_NOT_A_FILE_IT_CAN_USE = {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOTADB}
+
+
 def load_from_settings(settings: Mapping[str, Any]) -> SQLiteStorage:
-    """``notifier.storage_url`` is the file's path (made absolute by ``main``)."""
-    path = str(settings["notifier.storage_url"])
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    return SQLiteStorage(path)
+    """``notifier.storage_url`` is the file's path (made absolute by ``main``).
+
+    A path SQLite cannot open as a database (a folder, an empty value, which
+    names the INI's folder, a file of another kind, a folder this process
+    cannot write) stops the start with a SettingsError naming the key.
+    """
+    key = "notifier.storage_url"
+    path = str(settings[key])
+    accepted = "accepted: the path of a SQLite file, new or existing, in a folder it can write"
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        problem = f"cannot make the folder {folder} ({error.strerror}); {accepted}"
+        raise SettingsError(key, problem, path) from error
+    try:
+        return SQLiteStorage(path)
+    except sqlite3.DatabaseError as error:
+        if getattr(error, "sqlite_errorcode", None) not in _NOT_A_FILE_IT_CAN_USE:
+            raise
+        raise SettingsError(key, f"sqlite: {error}; {accepted}", path) from error
 
 
 def _user_version(connection: sqlite3.Connection) -> int:
