@@ -27,7 +27,7 @@ from waitress import serve
 from notifier import shutdown
 from notifier.listeners.loader import PREFIX
 from notifier.redis_server import PrivateRedis, redis_answers, stop_with_parent
-from notifier.settings import as_list, environ_name, load_settings
+from notifier.settings import SettingsError, as_list, environ_name, load_settings
 from notifier.waitress_queue_log import throttle_queue_warnings
 
 log = logging.getLogger("notifier.serve")  # not __main__ under python -m
@@ -100,6 +100,14 @@ def server_options(ini: str) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Serve; a bad setting stops the start with its one-line message, not a traceback."""
+    try:
+        run(argv)
+    except SettingsError as error:
+        sys.exit(f"notifier: {error}")
+
+
+def run(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("ini", help="the INI file, e.g. app.ini")
     parser.add_argument("--host", default=None, help="override [server:main] host")

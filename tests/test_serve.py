@@ -100,3 +100,22 @@ def _children(pid: int) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_a_bad_setting_stops_the_start_with_one_line_naming_it(tmp_path):
+    ini = tmp_path / "bad.ini"
+    ini.write_text((ROOT / "app.ini").read_text())
+    env = {**os.environ, "NOTIFIER_PAGINATE_BY": "ten", "NOTIFIER_STORAGE_URL": "n.sqlite"}
+    done = subprocess.run(
+        [sys.executable, "-m", "notifier.serve", str(ini), "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "notifier: notifier.paginate_by: expected an integer between 1 and 10000 (got 'ten')"
+    )
+    assert "Traceback" not in done.stderr
