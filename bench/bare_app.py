@@ -8,7 +8,7 @@ POST to any path echoes ``{"data": {...body, id, last_modified}}`` with 201;
 GET returns one such object, or a list of ``_limit`` of them.  No storage,
 no auth, no events.  Measured in the same run as notifier, it tells how much
 of the cost is the framework and server and how much is ours.  Like
-``python -m notifier.serve``, it logs waitress's queue-depth warning once
+``python -m notifier.cli.serve``, it logs waitress's queue-depth warning once
 per interval rather than once per queued request.
 """
 
@@ -26,7 +26,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from waitress import serve
 
-from notifier.waitress_queue_log import throttle_queue_warnings
+from notifier.cli.waitress_queue_log import throttle_queue_warnings
 
 
 def _respond(body: Any, stamp: int, status: int = 200) -> Response:

@@ -19,15 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from notifier import filters
-from notifier.dispatch import Dispatcher, build_event
+from notifier.delivery import filters
+from notifier.delivery.acks import PendingAcks
+from notifier.delivery.dispatcher import Dispatcher, build_event
+from notifier.delivery.loader import LoadedListener
+from notifier.delivery.relay import RetryPolicy
+from notifier.http.transaction import AfterCommit, BeforeCommit, Change, RequestTransaction
 from notifier.listeners import ListenerBase
-from notifier.listeners.loader import LoadedListener
-from notifier.outbox import RetryPolicy
-from notifier.outbox_acks import PendingAcks
 from notifier.storage import transaction
 from notifier.storage.sqlite import SQLiteStorage
-from notifier.transaction import AfterCommit, BeforeCommit, Change, RequestTransaction
 
 
 class NoOp(ListenerBase):

@@ -31,7 +31,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from notifier.redis_server import PrivateRedis, free_port  # noqa: E402
+from notifier.dev.redis_server import PrivateRedis, free_port  # noqa: E402
 
 AUTH = "Basic dG9rZW46YWxpY2UtdG9rZW4="  # token:alice-token
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "notifier.serve", str(ini)],
+                    [sys.executable, "-m", "notifier.cli.serve", str(ini)],
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,

@@ -2,7 +2,7 @@
 an SMTP sink, the email worker; and records written straight into SQLite.
 
 Everything listens on 127.0.0.1 and runs as its own process, like production:
-``python -m notifier.serve INI`` (waitress, threads = 4 as in
+``python -m notifier.cli.serve INI`` (waitress, threads = 4 as in
 app.ini).  The log listener writes to a file through a FileHandler, so a
 terminal is never the bottleneck.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness import BENCH, ROOT, process, python, request, wait_until_up
 
-from notifier.redis_server import free_port
+from notifier.dev.redis_server import free_port
 from notifier.storage import transaction
 from notifier.storage.sqlite import SQLiteStorage
 
@@ -60,7 +60,7 @@ handlers = console
 [logger_events]
 level = INFO
 handlers = events
-qualname = notifier.events
+qualname = notifier.delivery.events
 propagate = 0
 
 [handler_console]
@@ -107,7 +107,7 @@ def notifier_server(stack: ExitStack, ini: Path, cpu: int | None = None) -> Iter
     """Serve ``ini`` (on core ``cpu`` only, if given); create bucket b and collection c;
     yield the server's pid."""
     port = ini_port(ini)
-    server = stack.enter_context(process(python("-m", "notifier.serve", str(ini)), cpu))
+    server = stack.enter_context(process(python("-m", "notifier.cli.serve", str(ini)), cpu))
     wait_until_up(port)
     for path in ("/v1/buckets/b", f"/v1{COLLECTION}"):
         status, body = request(port, "PUT", path, "{}")

@@ -7,7 +7,7 @@ import time
 
 import redis
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 
 _client: redis.Redis | None = None
 

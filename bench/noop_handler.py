@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 
 
 def handle(event: ResourceChanged) -> None:

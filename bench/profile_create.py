@@ -33,7 +33,7 @@ from http_servers import RECORDS, write_ini  # noqa: E402
 from webtest import TestApp  # noqa: E402
 
 from notifier import main as make_app  # noqa: E402
-from notifier.redis_server import PrivateRedis  # noqa: E402
+from notifier.dev.redis_server import PrivateRedis  # noqa: E402
 
 
 def build(folder: Path, listeners: str, redis_url: str) -> TestApp:

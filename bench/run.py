@@ -30,7 +30,7 @@ import http_bench  # noqa: E402
 from harness import BENCH, ROOT, child_env, machine, spread  # noqa: E402
 from report import write_report  # noqa: E402
 
-from notifier.redis_server import PrivateRedis  # noqa: E402
+from notifier.dev.redis_server import PrivateRedis  # noqa: E402
 
 PARTS = ("http", "drain", "e2e", "dispatch")
 

@@ -4,7 +4,7 @@
         [--postgresql-url postgresql://...] [--redis-url redis://...]
 
 For each backend a fresh database (SQLite file; PostgreSQL schema, migrated
-and dropped afterwards) is served by ``python -m notifier.serve`` (waitress,
+and dropped afterwards) is served by ``python -m notifier.cli.serve`` (waitress,
 16 threads) in a process of its own.  ``--concurrency`` client threads, each
 on one keep-alive connection, POST small JSON records with Basic auth into
 one collection; the Redis listener pushes every event to a list of the
@@ -39,7 +39,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from notifier.redis_server import free_port  # noqa: E402
+from notifier.dev.redis_server import free_port  # noqa: E402
 from notifier.storage.postgresql import migrate_from_settings  # noqa: E402
 
 AUTH = {"Authorization": "Basic " + b64encode(b"bench:bench-password").decode()}
@@ -142,7 +142,7 @@ def bench_backend(storage: dict[str, str], args: argparse.Namespace, work: Path)
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "notifier.serve", str(ini), "--port", str(port)],
+        [sys.executable, "-m", "notifier.cli.serve", str(ini), "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -37,9 +37,9 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from notifier.events import ResourceChanged  # noqa: E402
-from notifier.queue import inflight, live_workers  # noqa: E402
-from notifier.redis_server import PrivateRedis  # noqa: E402
+from notifier.delivery.events import ResourceChanged  # noqa: E402
+from notifier.dev.redis_server import PrivateRedis  # noqa: E402
+from notifier.queue.protocol import inflight, live_workers  # noqa: E402
 from notifier.worker import WorkerConfig, run  # noqa: E402
 
 

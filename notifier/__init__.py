@@ -12,10 +12,10 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.router import Router
 
-from notifier.errors import add_error_views
+from notifier.http.errors import add_error_views
+from notifier.http.turns import Turns
 from notifier.settings import Section, load_settings
 from notifier.storage import load_storage
-from notifier.turns import Turns
 
 __version__ = "0.1.0"
 
@@ -33,13 +33,13 @@ def _read_core_settings(config: Configurator) -> None:
 def includeme(config: Configurator) -> None:
     """Set notifier up on ``config``; a bad setting stops here with a SettingsError."""
     _read_core_settings(config)
-    config.include("notifier.auth")
+    config.include("notifier.http.auth")
     config.registry.notifier_storage = load_storage(config.get_settings())
-    config.include("notifier.request")
+    config.include("notifier.http.request")
     add_error_views(config)
-    config.include("notifier.transaction")
-    config.include("notifier.views", route_prefix="/v1")
-    config.include("notifier.dispatch")
+    config.include("notifier.http.transaction")
+    config.include("notifier.http.views", route_prefix="/v1")
+    config.include("notifier.delivery.dispatcher")
 
 
 def configure(global_config: dict[str, Any] | None, settings: dict[str, Any]) -> Configurator:
@@ -68,7 +68,7 @@ def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router
     """The WSGI application for ``pserve``; starts the in-process relay unless disabled.
 
     Where the storage asks for it (SQLite), requests take turns
-    (``notifier.turns``).
+    (``notifier.http.turns``).
     """
     config = configure(global_config, settings)
     router = config.make_wsgi_app()

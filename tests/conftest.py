@@ -18,8 +18,8 @@ import waitress
 import webtest
 
 import notifier
-from notifier.auth import hmac_digest
-from notifier.redis_server import PrivateRedis, redis_answers
+from notifier.dev.redis_server import PrivateRedis, redis_answers
+from notifier.http.auth import hmac_digest
 from notifier.storage import Storage
 from notifier.storage.postgresql import PostgreSQLStorage, migrate_from_settings
 from notifier.storage.sqlite import SQLiteStorage

@@ -6,7 +6,7 @@ from typing import Any
 
 from pyramid.config import Configurator
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 from notifier.listeners.email import EmailListener, load_from_config
 
 PREFIX = "notifier.event_listeners.send_email."

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 
 ROOT = Path(__file__).resolve().parent.parent
 

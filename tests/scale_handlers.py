@@ -11,7 +11,7 @@ import os
 
 import redis
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 
 
 @functools.cache

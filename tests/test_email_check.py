@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from notifier.email_check import main
-from notifier.listeners.loader import listener_from_ini
+from notifier.cli.email_test import main
+from notifier.delivery.loader import listener_from_ini
 from notifier.settings import SettingsError
 from tests.email_helpers import PREFIX, RECIPIENTS, email_settings
 from tests.ini import write_ini
@@ -138,7 +138,7 @@ def test_runs_as_a_module(tmp_path: Path, smtp_server: SmtpServer) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("NOTIFIER_")}
 
     result = subprocess.run(
-        [sys.executable, "-m", "notifier.email_check", ini, "--listener", "send_email"],
+        [sys.executable, "-m", "notifier.cli.email_test", ini, "--listener", "send_email"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifier import filters
-from notifier.events import ResourceChanged
+from notifier.delivery import filters
+from notifier.delivery.events import ResourceChanged
 from tests.eventing import ALICE, RECORDS, listener, with_listeners
 
 

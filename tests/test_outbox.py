@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier import outbox_cli
+from notifier.cli import outbox as outbox_cli
 from notifier.storage import StorageError, transaction
 from tests.eventing import (
     ALICE,
@@ -242,12 +242,12 @@ notifier.event_listeners.file.path = {output}
 notifier.event_listeners.file.hang = true
 """,
     )
-    from notifier.redis_server import free_port
+    from notifier.dev.redis_server import free_port
 
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     server = subprocess.Popen(
-        [sys.executable, "-m", "notifier.serve", str(ini), "--port", str(port)],
+        [sys.executable, "-m", "notifier.cli.serve", str(ini), "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -263,7 +263,7 @@ notifier.event_listeners.file.hang = true
     time.sleep(0.3)  # the dead server's lease on its entries runs out
     env["NOTIFIER_EVENT_LISTENERS_FILE_HANG"] = "false"
     subprocess.run(
-        [sys.executable, "-m", "notifier.outbox_cli", str(ini), "relay", "--once"],
+        [sys.executable, "-m", "notifier.cli.outbox", str(ini), "relay", "--once"],
         env=env,
         check=True,
         timeout=60,

@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from notifier.filters import EventFilter
-from notifier.listeners.loader import LoadedListener
-from notifier.outbox import Relay, RetryPolicy
+from notifier.delivery.filters import EventFilter
+from notifier.delivery.loader import LoadedListener
+from notifier.delivery.relay import Relay, RetryPolicy
 from notifier.storage import OutboxEntry, transaction
 from notifier.storage.postgresql import PostgreSQLStorage
 from tests.conftest import SECRET
@@ -180,7 +180,7 @@ notifier.event_listeners.rec.use = tests.listeners.recorder
 """)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
     relay = subprocess.Popen(
-        [sys.executable, "-m", "notifier.outbox_cli", str(ini), "relay"],
+        [sys.executable, "-m", "notifier.cli.outbox", str(ini), "relay"],
         env=env,
         stderr=subprocess.PIPE,
         text=True,

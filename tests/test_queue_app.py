@@ -8,13 +8,16 @@ import time
 import pytest
 import redis
 
-from notifier.queue import QueueKeys
-from notifier.redis_server import PrivateRedis
+from notifier.dev.redis_server import PrivateRedis
+from notifier.queue.protocol import QueueKeys
 from notifier.worker.housekeeping import heartbeat
 from tests.eventing import ALICE, RECORDS, create_collection, make_app
 
 L = "notifier.event_listeners"
-FAST_RETRIES = {"notifier.outbox.backoff_base": "0.001", "notifier.outbox.backoff_max": "0.001"}
+FAST_RETRIES = {
+    "notifier.outbox.backoff_base": "0.001",
+    "notifier.outbox.backoff_max": "0.001",
+}
 
 
 def queue_app(tmp_path, url, listname, **settings):
@@ -117,7 +120,7 @@ def test_heartbeat_reports_redis_and_live_workers(tmp_path, redis_url, redis_cli
 
 
 def test_heartbeat_is_503_when_redis_is_down(tmp_path):
-    from notifier.redis_server import free_port
+    from notifier.dev.redis_server import free_port
 
     app = queue_app(tmp_path, f"redis://127.0.0.1:{free_port()}/0", "q")
     response = app.get("/v1/__heartbeat__", status=503)

@@ -1,4 +1,4 @@
-"""Queue inspection: the functions of notifier.queue and the notifier-queue CLI."""
+"""Queue inspection: the functions of notifier.queue.protocol and the notifier-queue CLI."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from notifier import queue
-from notifier.queue import QueueKeys
-from notifier.queue_cli import main
+from notifier.cli.queue import main
+from notifier.queue import protocol as queue
+from notifier.queue.protocol import QueueKeys
 from notifier.worker.consumer import Consumer
 from notifier.worker.housekeeping import heartbeat
 from tests.helpers import ROOT, make_event
@@ -78,7 +78,7 @@ def test_cli_runs_as_a_module_and_reads_the_ini(redis_url, redis_client, listnam
     )
     redis_client.rpush(listname, "x", "y")
     done = subprocess.run(
-        [sys.executable, "-m", "notifier.queue_cli", "--ini", str(ini), "depth"],
+        [sys.executable, "-m", "notifier.cli.queue", "--ini", str(ini), "depth"],
         cwd=ROOT,
         capture_output=True,
         text=True,

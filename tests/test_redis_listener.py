@@ -7,8 +7,8 @@ import time
 import pytest
 import redis
 
+from notifier.dev.redis_server import free_port
 from notifier.listeners.redis import RedisListener, load_from_config
-from notifier.redis_server import free_port
 from notifier.settings import SettingsError
 from tests.helpers import Settings, make_event, read_lines, start, stop
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from notifier import redis_push
-from notifier.redis_push import PushConnection
-from notifier.redis_url import connect
+from notifier.queue import push_connection as redis_push
+from notifier.queue.connection import connect
+from notifier.queue.push_connection import PushConnection
 
 
 @pytest.fixture

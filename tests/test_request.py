@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyramid.interfaces import IRequestExtensions
 from webtest import TestApp
 
-from notifier.request import NotifierRequest
+from notifier.http.request import NotifierRequest
 from tests.conftest import ALICE, ALICE_ID
 
 

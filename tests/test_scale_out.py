@@ -29,7 +29,7 @@ import psycopg
 import pytest
 import redis
 
-from notifier.redis_server import free_port
+from notifier.dev.redis_server import free_port
 from tests.conftest import ALICE, SECRET
 
 ROOT = Path(__file__).parent.parent
@@ -183,11 +183,11 @@ def test_two_servers_two_relays_two_workers_lose_no_event(
     ini = str(write_ini(tmp_path / "scale.ini", url, redis_url, listname))
     ports = [free_port(), free_port()]
     servers = [
-        processes.start(f"server{i}", "notifier.serve", ini, "--port", str(port))
+        processes.start(f"server{i}", "notifier.cli.serve", ini, "--port", str(port))
         for i, port in enumerate(ports)
     ]
     for i in range(2):
-        processes.start(f"relay{i}", "notifier.outbox_cli", ini, "relay")
+        processes.start(f"relay{i}", "notifier.cli.outbox", ini, "relay")
         processes.start(f"worker{i}", "notifier.worker", "tests.scale_handlers:handle",
                         "--ini", ini, "--listener", "redis", "--batch-size", "20")  # fmt: skip
     for port in ports:

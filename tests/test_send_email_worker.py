@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.events import ResourceChanged
-from notifier.listeners.loader import listener_from_ini
+from notifier.delivery.events import ResourceChanged
+from notifier.delivery.loader import listener_from_ini
 from tests.email_helpers import email_settings, record_event
 from tests.ini import write_ini
 from tests.smtp import SmtpServer

@@ -14,7 +14,7 @@ import pytest
 from pyramid.paster import get_appsettings
 
 import notifier
-from notifier.redis_server import free_port
+from notifier.dev.redis_server import free_port
 from notifier.settings import SettingsError
 from notifier.storage import StorageError, transaction
 from notifier.storage.migrate import main as migrate_main

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import notifier
-from notifier.turns import Turns
+from notifier.http.turns import Turns
 from tests.conftest import ALICE, SECRET, serving
 
 RECORDS = "/v1/buckets/b/collections/c/records"

@@ -7,7 +7,7 @@ import logging
 import pytest
 from waitress.task import ThreadedTaskDispatcher
 
-from notifier.waitress_queue_log import LOGGER, ThrottledQueueLogger, throttle_queue_warnings
+from notifier.cli.waitress_queue_log import LOGGER, ThrottledQueueLogger, throttle_queue_warnings
 
 
 class Clock:

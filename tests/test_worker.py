@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from notifier import queue
-from notifier.events import ResourceChanged
-from notifier.queue import QueueKeys
+from notifier.delivery.events import ResourceChanged
+from notifier.queue import protocol as queue
+from notifier.queue.protocol import QueueKeys
 from notifier.settings import SettingsError
 from notifier.worker import WorkerConfig, run
 from tests.helpers import make_event

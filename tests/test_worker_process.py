@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.queue import QueueKeys
-from notifier.redis_server import PrivateRedis
+from notifier.dev.redis_server import PrivateRedis
+from notifier.queue.protocol import QueueKeys
 from notifier.worker import WorkerConfig, run
 from tests.helpers import make_event, start, stop, wait_for
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 
 
 def _write(line: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from notifier.listeners.loader import listener_from_ini
+from notifier.delivery.loader import listener_from_ini
 from notifier.worker import WorkerConfig, run
 
 log = logging.getLogger("workers.send_email")

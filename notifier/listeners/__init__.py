@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 
 
 @runtime_checkable

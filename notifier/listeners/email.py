@@ -25,7 +25,7 @@ from typing import Any
 from pyramid_mailer.mailer import Mailer
 from pyramid_mailer.message import Message
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 from notifier.listeners import ListenerBase, listener_name
 from notifier.listeners.email_settings import EmailSettings
 from notifier.listeners.email_smtp import smtp_mailer

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 from notifier.settings import SettingsError, suggestion
 
 #: The payload fields an event can carry (notifier's and Kinto's keys).

@@ -1,6 +1,6 @@
 """The log listener: one JSON line per event.
 
-Settings under its prefix: ``logger`` (default ``notifier.events``) and
+Settings under its prefix: ``logger`` (default ``notifier.delivery.events``) and
 ``level`` (DEBUG, INFO, WARNING, ERROR or CRITICAL; default INFO).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 from notifier.listeners import ListenerBase
 from notifier.settings import Section, SettingsError, suggestion
 
@@ -36,5 +36,5 @@ def load_from_config(config: Any, prefix: str) -> LogListener:
             f"expected one of {', '.join(LEVELS)}{suggestion(level, LEVELS)}",
             section.raw("level"),
         )
-    logger = logging.getLogger(section.str("logger", "notifier.events"))
+    logger = logging.getLogger(section.str("logger", "notifier.delivery.events"))
     return LogListener(logger, getattr(logging, level))

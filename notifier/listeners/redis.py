@@ -14,11 +14,11 @@ from typing import Any
 
 import redis
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 from notifier.listeners import ListenerBase, listener_name
-from notifier.queue import worker_alive
-from notifier.redis_push import PushConnection
-from notifier.redis_url import check_url, connect, redact
+from notifier.queue.connection import check_url, connect, redact
+from notifier.queue.protocol import worker_alive
+from notifier.queue.push_connection import PushConnection
 from notifier.settings import Section, check_known_keys
 
 log = logging.getLogger(__name__)

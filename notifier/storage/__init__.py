@@ -243,7 +243,7 @@ class Storage(Protocol):
     """A backend: hands out sessions and says whether it is healthy."""
 
     #: Requests of a process run best one at a time (SQLite: one writer, and
-    #: statements too short to share the GIL well); see notifier.turns.
+    #: statements too short to share the GIL well); see notifier.http.turns.
     take_turns: bool
 
     def session(self, write: bool) -> Session:

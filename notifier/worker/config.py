@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from notifier.redis_url import check_url
+from notifier.queue.connection import check_url
 from notifier.settings import Section, load_settings
 
 #: Largest batch one claim script moves (Lua's unpack() has a stack limit).

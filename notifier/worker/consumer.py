@@ -15,8 +15,8 @@ from typing import Any
 
 import redis
 
-from notifier.backoff import backoff_delay
-from notifier.queue import DeadLetter, QueueKeys, message_id, now, utcnow
+from notifier.queue.protocol import DeadLetter, QueueKeys, message_id, now, utcnow
+from notifier.retry import backoff_delay
 
 # Up to ARGV[1] messages from the queue's head to the processing list, in one
 # round trip (LRANGE + LTRIM + LPUSH is cheaper than n LMOVEs).

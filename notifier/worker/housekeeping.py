@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import redis
 
-from notifier.queue import QueueKeys, now, utcnow
+from notifier.queue.protocol import QueueKeys, now, utcnow
 
 log = logging.getLogger(__name__)
 

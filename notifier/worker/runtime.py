@@ -21,10 +21,10 @@ from typing import Any
 
 import redis
 
-from notifier.backoff import backoff_delay
-from notifier.events import ResourceChanged
-from notifier.queue import QueueKeys, utcnow
-from notifier.redis_url import connect, redact
+from notifier.delivery.events import ResourceChanged
+from notifier.queue.connection import connect, redact
+from notifier.queue.protocol import QueueKeys, utcnow
+from notifier.retry import backoff_delay
 from notifier.worker.config import WorkerConfig
 from notifier.worker.consumer import Consumer, heartbeat_info
 from notifier.worker.housekeeping import heartbeat, promote_due, reap, unregister

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from notifier.redis_url import check_url
+from notifier.queue.connection import check_url
 from notifier.settings import SettingsError
 from notifier.worker.config import WorkerConfig
 

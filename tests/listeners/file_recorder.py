@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 from notifier.listeners import ListenerBase
 from notifier.settings import Section
 

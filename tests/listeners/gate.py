@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 from notifier.listeners import ListenerBase
 
 

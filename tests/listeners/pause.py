@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
 from notifier.listeners import ListenerBase
 from notifier.settings import Section
 

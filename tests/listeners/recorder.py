@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifier import filters
-from notifier.events import ResourceChanged
+from notifier.delivery import filters
+from notifier.delivery.events import ResourceChanged
 from notifier.listeners import ListenerBase, listener_name
 from notifier.settings import Section
 

@@ -7,7 +7,7 @@ from typing import Any
 from pyramid.request import Request
 
 import notifier
-from notifier.views.specs import SPECS, ResourceSpec
+from notifier.http.views.specs import SPECS, ResourceSpec
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 LIST_PARAMETERS = ["_limit", "_token", "_since", "_before", "_sort", "_fields"]

@@ -21,12 +21,12 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import EXCVIEW
 
-from notifier.errors import ERRORS, http_error
+from notifier.http.errors import ERRORS, http_error
 from notifier.storage import Session, Storage
 
 log = logging.getLogger(__name__)
 
-ENVIRON_KEY = "notifier.transaction"
+ENVIRON_KEY = "notifier.http.transaction"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -122,4 +122,4 @@ def transaction_tween_factory(
 
 
 def includeme(config: Configurator) -> None:
-    config.add_tween("notifier.transaction.transaction_tween_factory", under=EXCVIEW)
+    config.add_tween("notifier.http.transaction.transaction_tween_factory", under=EXCVIEW)

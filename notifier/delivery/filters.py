@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 
-from notifier.events import ACTIONS, RESOURCES, ResourceChanged
+from notifier.delivery.events import ACTIONS, RESOURCES, ResourceChanged
 from notifier.settings import Section, SettingsError, as_list, suggestion
 
 FILTER_KEYS = ("actions", "resources", "buckets", "collections", "ids")

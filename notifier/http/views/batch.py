@@ -16,9 +16,9 @@ from pyramid.httpexceptions import HTTPException
 from pyramid.request import Request
 from pyramid.response import Response
 
-from notifier.errors import invalid_parameter, json_http_error
-from notifier.transaction import ENVIRON_KEY, current
-from notifier.views.requests import json_body
+from notifier.http.errors import invalid_parameter, json_http_error
+from notifier.http.transaction import ENVIRON_KEY, current
+from notifier.http.views.requests import json_body
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 PREFIX = "/v1"
@@ -75,7 +75,7 @@ def _subrequest(parent: Request, spec: dict[str, Any]) -> Request:
         if k.lower() not in ("content-length", "content-type")
     }
     headers.update({str(k): str(v) for k, v in (spec.get("headers") or {}).items()})
-    # The parent's class: the subrequest needs the same attributes (notifier.request).
+    # The parent's class: the subrequest needs the same attributes (notifier.http.request).
     sub = type(parent).blank(spec["path"], base_url=parent.application_url, headers=headers)
     sub.method = spec["method"]
     if "body" in spec and spec["method"] not in ("GET", "HEAD", "DELETE"):

@@ -15,27 +15,27 @@ from typing import Any, NoReturn
 from pyramid.request import Request
 from pyramid.response import Response
 
-from notifier import transaction
-from notifier.errors import ERRORS, http_error, invalid_parameter
-from notifier.permissions import Authorizer
-from notifier.storage import Filter, ObjectExists, Op, Selection
-from notifier.transaction import Change
-from notifier.views import default_bucket, responses
-from notifier.views.querystring import (
+from notifier.http import transaction
+from notifier.http.errors import ERRORS, http_error, invalid_parameter
+from notifier.http.permissions import Authorizer
+from notifier.http.transaction import Change
+from notifier.http.views import default_bucket, responses
+from notifier.http.views.querystring import (
     ListQuery,
     encode_token,
     pagination_filters,
     parse_list_query,
     pick_fields,
 )
-from notifier.views.requests import (
+from notifier.http.views.requests import (
     Body,
     check_read_preconditions,
     check_write_preconditions,
     not_modified,
     read_body,
 )
-from notifier.views.specs import ResourceSpec, checked_id, object_uri, parent_ids
+from notifier.http.views.specs import ResourceSpec, checked_id, object_uri, parent_ids
+from notifier.storage import Filter, ObjectExists, Op, Selection
 
 
 class Resource:
@@ -295,7 +295,7 @@ class Resource:
         return self._object_response(saved, status=201 if old is None else 200)
 
     def patch(self) -> Response:
-        from notifier.views.patching import apply_patch
+        from notifier.http.views.patching import apply_patch
 
         object_id = self.object_id
         old = self._object_or_missing(object_id, "write")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifier.errors import invalid_parameter
+from notifier.http.errors import invalid_parameter
 from notifier.storage import Filter, Op, Sort
 from notifier.storage.sql import COLUMNS, FIELD_NAME
 

@@ -1,4 +1,4 @@
-"""``python -m notifier.serve app.ini``: the app of an INI file under waitress.
+"""``python -m notifier.cli.serve app.ini``: the app of an INI file under waitress.
 
 With ``--dev`` (what ``./dev serve`` runs) it also gives a working queue: for
 each Redis listener of the INI file it uses the Redis at the configured URL
@@ -25,12 +25,12 @@ from pyramid.paster import get_app, get_appsettings, setup_logging
 from waitress import serve
 
 from notifier import shutdown
-from notifier.listeners.loader import PREFIX
-from notifier.redis_server import PrivateRedis, redis_answers, stop_with_parent
+from notifier.cli.waitress_queue_log import throttle_queue_warnings
+from notifier.delivery.loader import PREFIX
+from notifier.dev.redis_server import PrivateRedis, redis_answers, stop_with_parent
 from notifier.settings import SettingsError, as_list, environ_name, load_settings
-from notifier.waitress_queue_log import throttle_queue_warnings
 
-log = logging.getLogger("notifier.serve")  # not __main__ under python -m
+log = logging.getLogger("notifier.cli.serve")  # not __main__ under python -m
 REDIS_LISTENER = "notifier.listeners.redis"
 
 

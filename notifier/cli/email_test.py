@@ -17,10 +17,10 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from notifier.events import ResourceChanged
+from notifier.delivery.events import ResourceChanged
+from notifier.delivery.loader import listener_from_ini
 from notifier.listeners.email import EmailDeliveryError, EmailListener
 from notifier.listeners.email_settings import check_address
-from notifier.listeners.loader import listener_from_ini
 from notifier.settings import SettingsError
 
 PROG = "notifier-email-test"

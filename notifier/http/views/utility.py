@@ -11,8 +11,8 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 
 import notifier
-from notifier.views.default_bucket import default_bucket_id
-from notifier.views.openapi import openapi_document
+from notifier.http.views.default_bucket import default_bucket_id
+from notifier.http.views.openapi import openapi_document
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import threading
 from typing import Any
 
 from notifier import configure_from_ini
-from notifier.outbox import Relay, now_ms
+from notifier.delivery.relay import Relay, now_ms
 from notifier.storage import Storage, transaction
 
 

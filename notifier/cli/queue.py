@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import redis
 
-from notifier import queue
-from notifier.redis_url import connect, redact
+from notifier.queue import protocol as queue
+from notifier.queue.connection import connect, redact
 from notifier.worker.source import add_source_arguments, source_from_args
 
 

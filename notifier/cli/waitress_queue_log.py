@@ -1,7 +1,7 @@
 """Waitress's "Task queue depth is N" warning, once per interval instead of once per request.
 
 Waitress warns each time a request has to queue for a thread.  On SQLite,
-requests take turns (``notifier.turns``), so under load every thread is busy
+requests take turns (``notifier.http.turns``), so under load every thread is busy
 and every request logged the same line: 800 lines a second at 800 requests
 a second, and about a tenth of the server's CPU time (bench/, issue #7).
 

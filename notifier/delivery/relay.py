@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from notifier.backoff import backoff_delay
-from notifier.events import ResourceChanged
-from notifier.listeners.loader import LoadedListener
+from notifier.delivery.events import ResourceChanged
+from notifier.delivery.loader import LoadedListener
+from notifier.retry import backoff_delay
 from notifier.settings import Section
 from notifier.storage import OutboxEntry, Storage, transaction
 

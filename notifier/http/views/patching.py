@@ -7,10 +7,10 @@ from typing import Any
 
 from pyramid.request import Request
 
-from notifier.errors import invalid_parameter
-from notifier.permissions import OBJECT_PERMISSIONS
+from notifier.http.errors import invalid_parameter
+from notifier.http.permissions import OBJECT_PERMISSIONS
+from notifier.http.views.requests import json_body, read_body, read_permissions
 from notifier.storage import Permissions
-from notifier.views.requests import json_body, read_body, read_permissions
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from notifier.events import ResourceChanged
-from notifier.filters import FILTER_KEYS, EventFilter, filter_from_settings
+from notifier.delivery.events import ResourceChanged
+from notifier.delivery.filters import FILTER_KEYS, EventFilter, filter_from_settings
 from notifier.listeners import Listener
 from notifier.settings import Section, SettingsError, as_list, load_settings, suggestion
 

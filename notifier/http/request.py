@@ -17,9 +17,9 @@ from pyramid.interfaces import IRequestExtensions
 from pyramid.registry import Registry
 from pyramid.request import Request
 
-from notifier.auth import principals
-from notifier.permissions import Authorizer
-from notifier.transaction import current
+from notifier.http.auth import principals
+from notifier.http.permissions import Authorizer
+from notifier.http.transaction import current
 
 
 def authorizer(request: Request) -> Authorizer:

@@ -10,11 +10,11 @@ import uuid
 
 from pyramid.request import Request
 
-from notifier import transaction
-from notifier.auth import hmac_digest
-from notifier.errors import ERRORS, http_error
-from notifier.transaction import Change
-from notifier.views.specs import BUCKET, ResourceSpec, object_uri
+from notifier.http import transaction
+from notifier.http.auth import hmac_digest
+from notifier.http.errors import ERRORS, http_error
+from notifier.http.transaction import Change
+from notifier.http.views.specs import BUCKET, ResourceSpec, object_uri
 
 DEFAULT = "default"
 

@@ -18,13 +18,13 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.request import Request
 
-from notifier.events import ResourceChanged
-from notifier.listeners.loader import LoadedListener, load_listeners
-from notifier.outbox import Relay, RetryPolicy, describe, now_ms
-from notifier.outbox_acks import PendingAcks
+from notifier.delivery.acks import PendingAcks
+from notifier.delivery.events import ResourceChanged
+from notifier.delivery.loader import LoadedListener, load_listeners
+from notifier.delivery.relay import Relay, RetryPolicy, describe, now_ms
+from notifier.http.transaction import AfterCommit, BeforeCommit, Change, current
 from notifier.settings import Section
 from notifier.storage import OutboxEntry, Session, Storage, transaction
-from notifier.transaction import AfterCommit, BeforeCommit, Change, current
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import Response
 
-from notifier.views.resource import Resource
-from notifier.views.specs import SPECS, ResourceSpec
+from notifier.http.views.resource import Resource
+from notifier.http.views.specs import SPECS, ResourceSpec
 
 # Pyramid tries an endpoint's views in the order they were added, and each one
 # whose method does not match costs a discarded 404 response (about 20 us).
@@ -51,5 +51,5 @@ def includeme(config: Configurator) -> None:
     for spec in SPECS:
         for service in resource_services(spec):
             config.add_cornice_service(service)
-    config.include("notifier.views.batch")
-    config.include("notifier.views.utility")
+    config.include("notifier.http.views.batch")
+    config.include("notifier.http.views.utility")

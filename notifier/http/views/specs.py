@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from notifier.errors import ERRORS, http_error
+from notifier.http.errors import ERRORS, http_error
 
 ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$")
 ID_RULE = "ids are 1 to 255 letters, digits, '-' or '_', starting with a letter or a digit"

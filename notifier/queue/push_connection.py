@@ -29,7 +29,7 @@ class PushConnection:
     def command(self, *args: Any) -> Any:
         """Run one command and return its reply; raises redis.RedisError like the client.
 
-        As with the client (``notifier.redis_url.connect``), a connection
+        As with the client (``notifier.queue.connection.connect``), a connection
         error is retried once at once: a kept connection goes stale when
         Redis restarts.
         """

@@ -8,8 +8,8 @@ from typing import Any
 
 from pyramid.request import Request
 
-from notifier.errors import ERRORS, http_error, invalid_parameter
-from notifier.permissions import OBJECT_PERMISSIONS
+from notifier.http.errors import ERRORS, http_error, invalid_parameter
+from notifier.http.permissions import OBJECT_PERMISSIONS
 
 BODY_KEYS = ("data", "permissions")
 
