@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from notifier.delivery.events import ResourceChanged
+from notifier.delivery.outcomes import Rejected, Unavailable
 
 
 @runtime_checkable
@@ -57,4 +58,12 @@ def listener_name(prefix: str) -> str:
     return prefix.rstrip(".").rsplit(".", 1)[-1]
 
 
-__all__ = ["Listener", "ListenerBase", "ListenerFactory", "ResourceChanged", "listener_name"]
+__all__ = [
+    "Listener",
+    "ListenerBase",
+    "ListenerFactory",
+    "Rejected",
+    "ResourceChanged",
+    "Unavailable",
+    "listener_name",
+]
