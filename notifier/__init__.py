@@ -39,6 +39,7 @@ def includeme(config: Configurator) -> None:
     add_error_views(config)
     config.include("notifier.http.transaction")
     config.include("notifier.http.views", route_prefix="/v1")
+    config.include("notifier.plugins")  # notifier.includes, before the listeners load
     config.include("notifier.delivery.dispatcher")
 
 

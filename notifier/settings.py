@@ -27,6 +27,7 @@ DEFAULTS: dict[str, str] = {
     "batch_max_requests": "25",
     "paginate_by": "10000",
     "max_request_body_bytes": "1048576",
+    "includes": "",
     "event_listeners": "",
     "outbox.max_attempts": "10",
     "outbox.backoff_base": "1.0",

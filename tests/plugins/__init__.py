@@ -1,0 +1,1 @@
+"""Plugin modules that the tests name in ``notifier.includes``."""

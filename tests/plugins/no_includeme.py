@@ -1,0 +1,1 @@
+"""A module named in notifier.includes by mistake: it has no includeme."""
