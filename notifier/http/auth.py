@@ -7,40 +7,38 @@ maps to the same account, and the password is never stored.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 from typing import Any
 
 from pyramid.config import Configurator
 from pyramid.request import Request
 
+from notifier.permissions import (
+    AUTHENTICATED,
+    EVERYONE,
+    basic_userid,
+    hmac_digest,
+    parse_basic,
+    principals_of,
+)
 from notifier.settings import SettingsError
 
-EVERYONE = "system.Everyone"
-AUTHENTICATED = "system.Authenticated"
+__all__ = [
+    "AUTHENTICATED",
+    "EVERYONE",
+    "IDENTITY_KEY",
+    "BasicAuthSecurityPolicy",
+    "basic_credentials",
+    "hmac_digest",
+    "includeme",
+    "principals",
+]
+
 IDENTITY_KEY = "notifier.identity"
-
-
-def hmac_digest(secret: str, message: str) -> str:
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def basic_credentials(request: Request) -> tuple[str, str] | None:
     """The (user, password) of a well-formed Basic Authorization header."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    user, colon, password = decoded.partition(":")
-    if not colon or not user:
-        return None
-    return user, password
+    return parse_basic(request.headers.get("Authorization", ""))
 
 
 class BasicAuthSecurityPolicy:
@@ -64,7 +62,7 @@ class BasicAuthSecurityPolicy:
         credentials = basic_credentials(request)
         userid = None
         if credentials is not None:
-            userid = "basicauth:" + hmac_digest(self.secret, f"{credentials[0]}:{credentials[1]}")
+            userid = basic_userid(self.secret, *credentials)
         request.environ[IDENTITY_KEY] = (header, userid)
         return userid
 
@@ -83,10 +81,7 @@ class BasicAuthSecurityPolicy:
 
 def principals(request: Request) -> list[str]:
     """Who the request acts as: everyone, and if authenticated, the user too."""
-    userid = request.authenticated_userid
-    if userid is None:
-        return [EVERYONE]
-    return [EVERYONE, AUTHENTICATED, userid]
+    return principals_of(request.authenticated_userid)
 
 
 def includeme(config: Configurator) -> None:

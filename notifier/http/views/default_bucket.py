@@ -6,21 +6,15 @@ and private: ``/buckets/default`` names a different bucket for each user.
 
 from __future__ import annotations
 
-import uuid
-
 from pyramid.request import Request
 
 from notifier.http import transaction
-from notifier.http.auth import hmac_digest
 from notifier.http.errors import ERRORS, http_error
 from notifier.http.transaction import Change
 from notifier.http.views.specs import BUCKET, ResourceSpec, object_uri
+from notifier.permissions import default_bucket_id
 
 DEFAULT = "default"
-
-
-def default_bucket_id(secret: str, userid: str) -> str:
-    return str(uuid.UUID(hmac_digest(secret, userid)[:32]))
 
 
 def _users_bucket_id(request: Request) -> str:

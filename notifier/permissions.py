@@ -1,0 +1,118 @@
+"""Who a caller is and what it may read: the rules both the API and push use.
+
+Pure functions of credentials, settings and storage, so that the push
+service (which never imports ``notifier.http``) answers exactly as the API
+does.  ``read`` on an object is granted by ``read`` or ``write`` on it or on
+any ancestor; ``write`` by ``write`` on it or an ancestor; creating a child
+by ``write`` on the parent (or an ancestor) or the parent's
+``<child>:create``.  Imports only ``notifier.storage``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import uuid
+from collections.abc import Sequence
+
+from notifier.storage import Permissions, Session, Storage, transaction
+
+EVERYONE = "system.Everyone"
+AUTHENTICATED = "system.Authenticated"
+
+
+def hmac_digest(secret: str, message: str) -> str:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def parse_basic(header: str) -> tuple[str, str] | None:
+    """The (user, password) of a well-formed Basic ``Authorization`` header value."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, colon, password = decoded.partition(":")
+    if not colon or not user:
+        return None
+    return user, password
+
+
+def basic_userid(secret: str, user: str, password: str) -> str:
+    """As in Kinto: the same pair always maps to the same account; no password is stored."""
+    return "basicauth:" + hmac_digest(secret, f"{user}:{password}")
+
+
+def principals_of(userid: str | None) -> list[str]:
+    """Who a caller acts as: everyone, and if authenticated, the user too.
+
+    The one place principals are computed; groups and accounts extend it.
+    """
+    if userid is None:
+        return [EVERYONE]
+    return [EVERYONE, AUTHENTICATED, userid]
+
+
+def default_bucket_id(secret: str, userid: str) -> str:
+    """The real id of a user's ``default`` bucket: stable and private."""
+    return str(uuid.UUID(hmac_digest(secret, userid)[:32]))
+
+
+def ancestors(uri: str) -> list[str]:
+    """``/buckets/b/collections/c`` -> itself then ``/buckets/b``: object URIs, nearest first."""
+    parts = uri.strip("/").split("/")
+    return ["/" + "/".join(parts[:end]) for end in range(len(parts), 0, -2)]
+
+
+class Authorizer:
+    """Answers permission questions for one transaction, caching each URI's lookup."""
+
+    def __init__(
+        self, session: Session, principals: Sequence[str], bucket_creators: Sequence[str] = ()
+    ) -> None:
+        self.session = session
+        self.principals = set(principals)
+        self.bucket_creators = set(bucket_creators)
+        self._cache: dict[str, Permissions] = {}
+
+    def permissions_of(self, uri: str) -> Permissions:
+        if uri not in self._cache:
+            self._cache[uri] = self.session.get_permissions(uri)
+        return self._cache[uri]
+
+    def remember(self, uri: str, permissions: Permissions) -> None:
+        """Cache what the request just wrote for ``uri``, saving the read that would follow."""
+        self.forget(uri)
+        self._cache[uri] = {name: set(who) for name, who in permissions.items() if who}
+
+    def forget(self, uri: str) -> None:
+        for cached in [key for key in self._cache if key == uri or key.startswith(uri + "/")]:
+            del self._cache[cached]
+
+    def _granted(self, uri: str, permissions: Sequence[str]) -> bool:
+        granted = self.permissions_of(uri)
+        return any(self.principals & granted.get(name, set()) for name in permissions)
+
+    def can_read(self, uri: str) -> bool:
+        return any(self._granted(each, ("read", "write")) for each in ancestors(uri))
+
+    def can_write(self, uri: str) -> bool:
+        return any(self._granted(each, ("write",)) for each in ancestors(uri))
+
+    def can_create(self, parent_uri: str, child_resource: str) -> bool:
+        """May the request create a ``child_resource`` below ``parent_uri`` ('' is the root)?"""
+        if not parent_uri:
+            return bool(self.principals & self.bucket_creators)
+        if self.can_write(parent_uri):
+            return True
+        return self._granted(parent_uri, (f"{child_resource}:create",))
+
+
+def may_read(storage: Storage, principals: Sequence[str], uri: str) -> bool:
+    """May ``principals`` read the object at ``uri``?  One short read transaction."""
+    with transaction(storage, write=False) as session:
+        return Authorizer(session, principals).can_read(uri)
