@@ -129,7 +129,8 @@ def test_no_such_module_is_a_settings_error(tmp_path: Path) -> None:
     assert str(error.value) == (
         f"{PREFIX}use: no module named 'notifier.listeners.emial' (did you mean"
         " 'notifier.listeners.email'?); built-in listeners: notifier.listeners.log,"
-        " notifier.listeners.redis, notifier.listeners.email (got 'notifier.listeners.emial')"
+        " notifier.listeners.redis, notifier.listeners.stream, notifier.listeners.email"
+        " (got 'notifier.listeners.emial')"
     )
 
 

@@ -23,7 +23,8 @@ def test_unknown_use_module_is_named_with_the_built_in_choices(tmp_path):
     assert message == (
         "notifier.event_listeners.q.use: no module named 'notifier.listeners.rediss'"
         " (did you mean 'notifier.listeners.redis'?); built-in listeners:"
-        " notifier.listeners.log, notifier.listeners.redis, notifier.listeners.email"
+        " notifier.listeners.log, notifier.listeners.redis, notifier.listeners.stream,"
+        " notifier.listeners.email"
         " (got 'notifier.listeners.rediss')"
     )
 

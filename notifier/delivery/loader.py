@@ -20,7 +20,12 @@ from notifier.listeners import Listener
 from notifier.settings import Section, SettingsError, as_list, load_settings, suggestion
 
 PREFIX = "notifier.event_listeners"
-BUILT_IN = ("notifier.listeners.log", "notifier.listeners.redis", "notifier.listeners.email")
+BUILT_IN = (
+    "notifier.listeners.log",
+    "notifier.listeners.redis",
+    "notifier.listeners.stream",
+    "notifier.listeners.email",
+)
 
 
 @dataclass

@@ -1,0 +1,97 @@
+"""The stream listener: one XADD per event onto a Redis Stream, for live push.
+
+The entry has one field, ``message``: the same JSON the Redis queue listener
+pushes.  ``MAXLEN ~ maxlen`` keeps the stream to about the retained window
+that push subscribers can replay (``notifier.push.retention``); trimming is
+approximate so Redis trims whole nodes, cheaply.  Like the queue listener it
+raises at once when Redis is down and leaves retries to the outbox relay.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+
+from notifier.delivery.events import ResourceChanged
+from notifier.listeners import ListenerBase, listener_name
+from notifier.queue.connection import check_url, connect, redact
+from notifier.settings import Section, check_known_keys
+
+log = logging.getLogger(__name__)
+
+OWN_KEYS = ("url", "stream", "maxlen", "pool_size", "pool_timeout", "socket_timeout")
+DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
+
+DEFAULT_STREAM = "eventstream"
+DEFAULT_MAXLEN = 100_000
+#: The one field of each stream entry.
+FIELD = "message"
+
+
+class StreamListener(ListenerBase):
+    """XADD each event's message to ``stream``, trimmed to about ``maxlen`` entries."""
+
+    def __init__(
+        self, client: redis.Redis, stream: str, maxlen: int, name: str = "stream"
+    ) -> None:
+        self.client = client
+        self.stream = stream
+        self.maxlen = maxlen
+        self.name = name
+
+    def __call__(self, event: ResourceChanged) -> None:
+        self.deliver([event])
+
+    def deliver(self, events: Sequence[ResourceChanged]) -> None:
+        """Append all events in order, in one MULTI/EXEC: all or none."""
+        if not events:
+            return
+        with self.client.pipeline(transaction=len(events) > 1) as pipe:
+            for event in events:
+                pipe.xadd(
+                    self.stream, {FIELD: event.to_json()}, maxlen=self.maxlen, approximate=True
+                )
+            pipe.execute()
+
+    def heartbeat(self) -> dict[str, Any]:
+        """For ``/v1/__heartbeat__``: Redis must answer."""
+        try:
+            self.client.ping()
+        except redis.RedisError:
+            return {"ok": False, "redis": False}
+        return {"ok": True, "redis": True}
+
+    def close(self) -> None:
+        self.client.close()
+        self.client.connection_pool.disconnect()
+
+    def __repr__(self) -> str:
+        kwargs = self.client.connection_pool.connection_kwargs
+        where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+        return f"<StreamListener {self.name} {where} {self.stream!r} maxlen~{self.maxlen}>"
+
+
+def load_from_config(config: Any, prefix: str) -> StreamListener:
+    """Build the listener from the settings under ``prefix``.
+
+    Raises SettingsError naming the key for a bad URL, a ``maxlen`` that is
+    not a positive integer, and an unknown key under the prefix.
+    """
+    settings = config.get_settings()
+    check_known_keys(prefix, settings, OWN_KEYS + DISPATCHER_KEYS)
+    section = Section(settings, prefix)
+    url = check_url(section.key("url"), section.str("url"))
+    client = connect(
+        url,
+        pool_size=section.int("pool_size", 10, minimum=1),
+        pool_timeout=section.float("pool_timeout", 5.0),
+        socket_timeout=section.float("socket_timeout", 2.0, minimum=0.001),
+    )
+    stream = section.str("stream", DEFAULT_STREAM)
+    maxlen = section.int("maxlen", DEFAULT_MAXLEN, minimum=1)
+    name = listener_name(prefix)
+    log.info("stream listener %s: %s stream %r maxlen~%d", name, redact(url), stream, maxlen)
+    return StreamListener(client, stream, maxlen, name=name)
