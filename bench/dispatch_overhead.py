@@ -23,9 +23,9 @@ from notifier.delivery import filters
 from notifier.delivery.acks import PendingAcks
 from notifier.delivery.dispatcher import Dispatcher, build_event
 from notifier.delivery.loader import LoadedListener
-from notifier.delivery.relay import RetryPolicy
 from notifier.http.transaction import AfterCommit, BeforeCommit, Change, RequestTransaction
 from notifier.listeners import ListenerBase
+from notifier.retry import RetryPolicy
 from notifier.storage import transaction
 from notifier.storage.sqlite import SQLiteStorage
 

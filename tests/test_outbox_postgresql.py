@@ -17,7 +17,8 @@ import pytest
 
 from notifier.delivery.filters import EventFilter
 from notifier.delivery.loader import LoadedListener
-from notifier.delivery.relay import Relay, RetryPolicy
+from notifier.delivery.relay import Relay
+from notifier.retry import RetryPolicy
 from notifier.storage import OutboxEntry, transaction
 from notifier.storage.postgresql import PostgreSQLStorage
 from tests.conftest import SECRET
@@ -67,7 +68,7 @@ def recording_relay(url: str, delivered: list[tuple[str, str]]) -> tuple[Relay, 
                        EVERYTHING)
         for name in ("a", "b")
     ]  # fmt: skip
-    return Relay(storage, listeners, RetryPolicy(lease=30.0)), storage
+    return Relay(storage, listeners, RetryPolicy(), lease=30.0), storage
 
 
 def test_two_relays_drain_one_backlog_delivering_each_entry_once_in_order(

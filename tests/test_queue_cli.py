@@ -11,15 +11,14 @@ import pytest
 from notifier.cli.queue import main
 from notifier.queue import protocol as queue
 from notifier.queue.protocol import QueueKeys
+from notifier.retry import RetryPolicy
 from notifier.worker.consumer import Consumer
 from notifier.worker.housekeeping import heartbeat
 from tests.helpers import ROOT, make_event
 
 
 def bury(client, listname: str, numbers: range) -> None:
-    consumer = Consumer(
-        client, QueueKeys(listname), "w1", max_attempts=1, backoff_base=1, backoff_max=1
-    )
+    consumer = Consumer(client, QueueKeys(listname), "w1", RetryPolicy(max_attempts=1))
     client.rpush(listname, *[make_event(n).to_json() for n in numbers])
     for message in consumer.claim(len(numbers), None):
         consumer.fail(message, "ValueError: nope")
@@ -30,7 +29,7 @@ def test_depth_inflight_and_workers(redis_client, redis_url, listname, capsys):
     redis_client.rpush(listname, *[make_event(n).to_json() for n in range(5)])
     assert queue.worker_alive(redis_client, listname) is False
     heartbeat(redis_client, keys, ["w1", "w2"], json.dumps({"pid": 42}), ttl=5)
-    Consumer(redis_client, keys, "w1", max_attempts=3, backoff_base=1, backoff_max=1).claim(2, None)
+    Consumer(redis_client, keys, "w1", RetryPolicy(max_attempts=3)).claim(2, None)
     assert queue.depth(redis_client, listname) == 3
     assert queue.inflight(redis_client, listname) == {"w1": 2, "w2": 0}
     assert queue.worker_alive(redis_client, listname) is True

@@ -11,6 +11,7 @@ import pytest
 from notifier.delivery.events import ResourceChanged
 from notifier.queue import protocol as queue
 from notifier.queue.protocol import QueueKeys
+from notifier.retry import RetryPolicy
 from notifier.settings import SettingsError
 from notifier.worker import WorkerConfig, run
 from tests.helpers import make_event
@@ -21,8 +22,12 @@ def fill(client, listname: str, count: int, start: int = 0) -> None:
 
 
 def config(redis_url: str, listname: str, **options) -> WorkerConfig:
-    fast = {"burst": True, "backoff_base": 0.01, "backoff_max": 0.05, "heartbeat_ttl": 5.0}
+    fast = {"burst": True, "retry": fast_retry(5), "heartbeat_ttl": 5.0}
     return WorkerConfig(redis_url=redis_url, listname=listname, **{**fast, **options})
+
+
+def fast_retry(max_attempts: int) -> RetryPolicy:
+    return RetryPolicy(max_attempts=max_attempts, backoff_base=0.01, backoff_max=0.05)
 
 
 def leftovers(client, listname: str) -> list[str]:
@@ -62,7 +67,7 @@ def test_always_failing_message_is_dead_after_max_attempts(redis_url, redis_clie
         if event.event_id == "ev-0":
             raise RuntimeError(f"boom {event.event_id}")
 
-    stats = run(handler, config(redis_url, listname, max_attempts=3))
+    stats = run(handler, config(redis_url, listname, retry=fast_retry(3)))
     assert calls.count("ev-0") == 3 and calls.count("ev-1") == 1
     assert (stats.processed, stats.failed, stats.dead) == (1, 3, 1)
     [letter] = queue.dead_letters(redis_client, listname)
@@ -130,7 +135,7 @@ def test_reaper_counts_a_death_as_an_attempt(redis_url, redis_client, listname):
     redis_client.lpush(keys.processing("ghost"), message)
     redis_client.sadd(keys.workers, "ghost")
     redis_client.hset(keys.attempts, queue.message_id(message), 1)
-    run(lambda event: None, config(redis_url, listname, max_attempts=2))
+    run(lambda event: None, config(redis_url, listname, retry=fast_retry(2)))
     [letter] = queue.dead_letters(redis_client, listname)
     assert (letter.attempts, letter.error) == (2, "worker ghost died while handling it")
 

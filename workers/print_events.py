@@ -13,8 +13,10 @@ import sys
 
 import redis
 
+from notifier.queue import defaults
 
-def main(url: str = "redis://localhost:6379/0", listname: str = "eventqueue") -> None:
+
+def main(url: str = defaults.URL, listname: str = defaults.LISTNAME) -> None:
     client = redis.Redis.from_url(url, socket_timeout=10)  # longer than the BLPOP timeout
     while True:
         popped = client.blpop([listname], timeout=5)

@@ -21,8 +21,9 @@ from pyramid.request import Request
 from notifier.delivery.acks import PendingAcks
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.loader import LoadedListener, load_listeners
-from notifier.delivery.relay import Relay, RetryPolicy, describe, now_ms
+from notifier.delivery.relay import Relay, describe, now_ms, retry_at
 from notifier.http.transaction import AfterCommit, BeforeCommit, Change, current
+from notifier.retry import RetryPolicy
 from notifier.settings import Section
 from notifier.storage import OutboxEntry, Session, Storage, transaction
 
@@ -72,10 +73,12 @@ class Dispatcher:
         listeners: Sequence[LoadedListener],
         policy: RetryPolicy,
         acks: PendingAcks | None = None,
+        lease: float = 30.0,
     ) -> None:
         self.storage = storage
         self.listeners = list(listeners)
         self.policy = policy
+        self.lease = lease
         self.acks = acks if acks is not None else PendingAcks(storage, delay=0)
         self.backlogged: set[str] = set()
 
@@ -100,7 +103,7 @@ class Dispatcher:
         for delivery in deliveries:
             delivery.by_relay = self._behind(event.transaction.session, delivery.listener.name)
         now = now_ms()
-        lease = now + int(self.policy.lease * 1000)
+        lease = now + int(self.lease * 1000)
         # Reads are not writes: they are delivered once, after the response, never retried.
         messages = {e.event_id: e.to_json() for e in events if e.action != "read"}
         entries = [
@@ -163,7 +166,7 @@ class Dispatcher:
             return
         try:
             with transaction(self.storage) as session:
-                due = self.policy.next_attempt_at(1, now_ms())
+                due = retry_at(self.policy, 1, now_ms())
                 for delivery, error in failed:
                     for e in delivery.events:
                         session.outbox_retry((e.event_id, delivery.listener.name), error, due)
@@ -177,12 +180,14 @@ def includeme(config: Configurator) -> None:
     settings = config.get_settings()
     listeners = list(load_listeners(config, settings))
     storage: Storage = config.registry.notifier_storage
-    policy = RetryPolicy.from_settings(settings)
-    delay = Section(settings, "notifier.outbox.").float("ack_delay", minimum=0)
-    dispatcher = Dispatcher(storage, listeners, policy, PendingAcks(storage, delay))
+    outbox = Section(settings, "notifier.outbox.")
+    policy = RetryPolicy.from_section(outbox)
+    lease = outbox.float("lease", minimum=0.001)
+    delay = outbox.float("ack_delay", minimum=0)
+    dispatcher = Dispatcher(storage, listeners, policy, PendingAcks(storage, delay), lease)
     config.registry.notifier_dispatcher = dispatcher
     config.registry.notifier_reads_wanted = any(each.wants_reads for each in listeners)
-    config.registry.notifier_relay = Relay(storage, listeners, policy)
+    config.registry.notifier_relay = Relay(storage, listeners, policy, lease=lease)
     config.add_subscriber(dispatcher.before_commit, BeforeCommit)
     config.add_subscriber(dispatcher.after_commit, AfterCommit)
     relay = Section(settings, "notifier.relay.")

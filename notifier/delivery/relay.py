@@ -13,15 +13,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from itertools import groupby
-from typing import Any
 
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.loader import LoadedListener
-from notifier.retry import backoff_delay
-from notifier.settings import Section
+from notifier.retry import RetryPolicy
 from notifier.storage import OutboxEntry, Storage, transaction
 
 log = logging.getLogger(__name__)
@@ -34,35 +31,10 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """When to try again, and when to give up."""
-
-    max_attempts: int = 10
-    backoff_base: float = 1.0
-    backoff_max: float = 300.0
-    lease: float = 30.0
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> RetryPolicy:
-        section = Section(settings, "notifier.outbox.")
-        return cls(
-            max_attempts=section.int("max_attempts", minimum=1),
-            backoff_base=section.float("backoff_base"),
-            backoff_max=section.float("backoff_max"),
-            lease=section.float("lease", minimum=0.001),
-        )
-
-    def next_attempt_at(self, attempts: int, now: int) -> int | None:
-        """When attempt ``attempts + 1`` is due, or None once the limit is reached.
-
-        The same capped, jittered exponential delay as the worker's retries,
-        so a crowd of failed deliveries does not retry in step.
-        """
-        if attempts >= self.max_attempts:
-            return None
-        delay = backoff_delay(max(attempts, 1), self.backoff_base, self.backoff_max)
-        return now + int(delay * 1000)
+def retry_at(policy: RetryPolicy, failed: int, now: int) -> int | None:
+    """When (ms) the attempt after ``failed`` failed ones is due; None makes a dead letter."""
+    delay = policy.next_delay(failed)
+    return None if delay is None else now + int(delay * 1000)
 
 
 def describe(error: BaseException) -> str:
@@ -78,16 +50,18 @@ class Relay:
         listeners: Sequence[LoadedListener],
         policy: RetryPolicy,
         batch_size: int = 100,
+        lease: float = 30.0,
     ) -> None:
         self.storage = storage
         self.listeners = {loaded.name: loaded for loaded in listeners}
         self.policy = policy
+        self.lease = lease
         self.batch_size = batch_size
 
     def run_once(self) -> int:
         """Claim what is due, deliver it, record the outcome; return how many were delivered."""
         with transaction(self.storage) as session:
-            claimed = session.outbox_claim(now_ms(), int(self.policy.lease * 1000), self.batch_size)
+            claimed = session.outbox_claim(now_ms(), int(self.lease * 1000), self.batch_size)
         delivered = 0
         ordered = sorted(claimed, key=lambda entry: (entry.listener, entry.seq))
         for name, entries in groupby(ordered, key=lambda entry: entry.listener):
@@ -121,7 +95,7 @@ class Relay:
         now = now_ms()
         with transaction(self.storage) as session:
             for entry in entries:
-                due = self.policy.next_attempt_at(entry.attempts + 1, now)
+                due = retry_at(self.policy, entry.attempts + 1, now)
                 if due is None:
                     log.error(
                         "listener %s: event %s dead-lettered after %d attempts: %s",

@@ -16,6 +16,7 @@ import redis
 
 from notifier.delivery.events import ResourceChanged
 from notifier.listeners import ListenerBase, listener_name
+from notifier.queue import defaults
 from notifier.queue.connection import check_url, connect, redact
 from notifier.queue.protocol import worker_alive
 from notifier.queue.push_connection import PushConnection
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 OWN_KEYS = ("url", "pool_size", "pool_timeout", "socket_timeout", "listname")
 DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
 
-DEFAULT_LISTNAME = "eventqueue"
 #: Values per RPUSH inside one MULTI, so a big cascade is not one huge command.
 PUSH_CHUNK = 1000
 
@@ -101,7 +101,7 @@ def load_from_config(config: Any, prefix: str) -> RedisListener:
         pool_timeout=section.float("pool_timeout", 5.0),
         socket_timeout=section.float("socket_timeout", 2.0, minimum=0.001),
     )
-    listname = section.str("listname", DEFAULT_LISTNAME)
+    listname = section.str("listname", defaults.LISTNAME)
     name = listener_name(prefix)
     log.info("redis listener %s: %s list %r", name, redact(url), listname)
     return RedisListener(client, listname, name=name)

@@ -7,9 +7,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from notifier.retry import RetryPolicy
 from notifier.settings import suggestion
 from notifier.worker import run
-from notifier.worker.config import MAX_BATCH, WorkerConfig
+from notifier.worker.config import MAX_BATCH, WORKER_RETRY, WorkerConfig
 from notifier.worker.runtime import Handler
 from notifier.worker.source import add_source_arguments, setup_logging, source_from_args
 from notifier.worker.status import default_status
@@ -33,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-attempts",
         type=int,
-        default=5,
-        help="attempts before a message goes to <listname>:dead (5)",
+        default=WORKER_RETRY.max_attempts,
+        help=f"attempts before a message goes to <listname>:dead ({WORKER_RETRY.max_attempts})",
     )
     parser.add_argument("--heartbeat-ttl", type=float, default=30.0, help="seconds (30)")
     parser.add_argument(
@@ -43,11 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--backoff-base",
         type=float,
-        default=1.0,
-        help="first retry delay in seconds, doubled per attempt (1)",
+        default=WORKER_RETRY.backoff_base,
+        help=f"first retry delay in seconds, doubled per attempt ({WORKER_RETRY.backoff_base:g})",
     )
     parser.add_argument(
-        "--backoff-max", type=float, default=300.0, help="longest retry delay in seconds (300)"
+        "--backoff-max",
+        type=float,
+        default=WORKER_RETRY.backoff_max,
+        help=f"longest retry delay in seconds ({WORKER_RETRY.backoff_max:g})",
     )
     parser.add_argument("-q", "--quiet", action="count", default=0, help="warnings only")
     return parser
@@ -94,11 +98,9 @@ def worker_main(argv: Sequence[str] | None = None) -> int:
             burst=args.burst,
             concurrency=args.concurrency,
             batch_size=args.batch_size,
-            max_attempts=args.max_attempts,
+            retry=RetryPolicy(args.max_attempts, args.backoff_base, args.backoff_max),
             heartbeat_ttl=args.heartbeat_ttl,
             block_timeout=args.block_timeout,
-            backoff_base=args.backoff_base,
-            backoff_max=args.backoff_max,
         )
     except (LookupError, ValueError) as error:
         parser.error(str(error))

@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from notifier.queue import defaults
 from notifier.queue.connection import check_url
+from notifier.retry import RetryPolicy
 from notifier.settings import Section, load_settings
 
 #: Largest batch one claim script moves (Lua's unpack() has a stack limit).
 MAX_BATCH = 1000
+
+#: A worker's retries unless told otherwise: fewer attempts than the outbox's,
+#: since a handler's failure is more often the message's fault than a target's.
+WORKER_RETRY = RetryPolicy(max_attempts=5, backoff_base=1.0, backoff_max=300.0)
 
 
 @dataclass
@@ -21,9 +27,7 @@ class WorkerConfig:
     burst: bool = False
     concurrency: int = 1
     batch_size: int = 1
-    max_attempts: int = 5
-    backoff_base: float = 1.0
-    backoff_max: float = 300.0
+    retry: RetryPolicy = WORKER_RETRY
     heartbeat_ttl: float = 30.0
     block_timeout: float = 1.0
     socket_timeout: float | None = None
@@ -34,13 +38,12 @@ class WorkerConfig:
         for name, minimum, maximum in (
             ("concurrency", 1, 256),
             ("batch_size", 1, MAX_BATCH),
-            ("max_attempts", 1, None),
         ):
             value = getattr(self, name)
             if value < minimum or (maximum is not None and value > maximum):
                 upper = f" and <= {maximum}" if maximum else ""
                 raise ValueError(f"WorkerConfig.{name} must be >= {minimum}{upper}, got {value}")
-        for name in ("backoff_base", "backoff_max", "heartbeat_ttl", "block_timeout"):
+        for name in ("heartbeat_ttl", "block_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"WorkerConfig.{name} must be > 0, got {getattr(self, name)}")
         if self.read_timeout <= self.block_timeout:
@@ -66,6 +69,6 @@ class WorkerConfig:
         settings = load_settings(get_appsettings(path))
         section = Section(settings, f"notifier.event_listeners.{listener_name}.")
         url = check_url(section.key("url"), section.str("url"))
-        listname = section.str("listname", "eventqueue")
+        listname = section.str("listname", defaults.LISTNAME)
         values: dict[str, Any] = {"redis_url": url, "listname": listname, **overrides}
         return cls(**values)

@@ -16,7 +16,7 @@ from typing import Any
 import redis
 
 from notifier.queue.protocol import DeadLetter, QueueKeys, message_id, now, utcnow
-from notifier.retry import backoff_delay
+from notifier.retry import RetryPolicy
 
 # Up to ARGV[1] messages from the queue's head to the processing list, in one
 # round trip (LRANGE + LTRIM + LPUSH is cheaper than n LMOVEs).
@@ -77,18 +77,13 @@ class Consumer:
         client: redis.Redis,
         keys: QueueKeys,
         worker_id: str,
-        *,
-        max_attempts: int,
-        backoff_base: float,
-        backoff_max: float,
+        retry: RetryPolicy,
     ) -> None:
         self.client = client
         self.keys = keys
         self.worker_id = worker_id
         self.processing = keys.processing(worker_id)
-        self.max_attempts = max_attempts
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
+        self.retry = retry
         self._claim = client.register_script(CLAIM_SCRIPT)
         self._ack = client.register_script(ACK_SCRIPT)
         self._requeue = client.register_script(REQUEUE_SCRIPT)
@@ -118,10 +113,10 @@ class Consumer:
     def fail(self, message: bytes, error: str) -> Retry:
         """Count a failed attempt; schedule a retry, or dead-letter after the last."""
         attempts = int(self.client.hincrby(self.keys.attempts, message_id(message), 1))
-        if attempts >= self.max_attempts:
+        delay = self.retry.next_delay(attempts)
+        if delay is None:
             self.bury(message, error, attempts)
             return Retry(attempts, dead=True)
-        delay = backoff_delay(attempts, self.backoff_base, self.backoff_max)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.zadd(self.keys.delayed, {message: now() + delay})
             pipe.lrem(self.processing, -1, message)  # type: ignore[arg-type]

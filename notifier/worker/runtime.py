@@ -61,14 +61,7 @@ class Runtime:
         )
         base = f"{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(3)}"
         self.consumers = [
-            Consumer(
-                self.client,
-                self.keys,
-                f"{base}.{number}",
-                max_attempts=config.max_attempts,
-                backoff_base=config.backoff_base,
-                backoff_max=config.backoff_max,
-            )
+            Consumer(self.client, self.keys, f"{base}.{number}", config.retry)
             for number in range(config.concurrency)
         ]
         self.worker_ids = [consumer.worker_id for consumer in self.consumers]
@@ -167,7 +160,7 @@ class Runtime:
                 )
                 due["beat"] = now + self.config.heartbeat_ttl / 3
             if now >= due["reap"]:
-                reap(self.client, self.keys, self.worker_ids, self.config.max_attempts)
+                reap(self.client, self.keys, self.worker_ids, self.config.retry.max_attempts)
                 due["reap"] = now + self.config.heartbeat_ttl / 2
             promote_due(self.client, self.keys)
             if now >= due["status"]:
@@ -298,7 +291,8 @@ class Runtime:
             pipe.zcard(self.keys.delayed)
             queued, delayed = pipe.execute()
         if queued == 0 and delayed > 0:
-            self.warm.wait(min(0.1, self.config.backoff_base))
+            # Wait for the earliest retry, polling at least every 0.1 s (never spinning).
+            self.warm.wait(max(0.001, min(0.1, self.config.retry.backoff_base)))
         return bool(queued == 0 and delayed == 0)
 
     def _redis_pause(self, error: Exception, outage: int) -> float:

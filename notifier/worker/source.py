@@ -5,25 +5,23 @@ from __future__ import annotations
 import argparse
 import logging
 
+from notifier.queue import defaults
 from notifier.queue.connection import check_url
 from notifier.settings import SettingsError
 from notifier.worker.config import WorkerConfig
 
-DEFAULT_URL = "redis://localhost:6379/0"
-DEFAULT_LISTNAME = "eventqueue"
-
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_argument_group("queue (either --url/--listname or --ini/--listener)")
-    where.add_argument("--url", help=f"Redis URL (default {DEFAULT_URL})")
+    where.add_argument("--url", help=f"Redis URL (default {defaults.URL})")
     where.add_argument(
-        "--listname", help=f"the list the listener pushes to (default {DEFAULT_LISTNAME})"
+        "--listname", help=f"the list the listener pushes to (default {defaults.LISTNAME})"
     )
     where.add_argument("--ini", help="read the URL and list of a Redis listener from this INI")
     where.add_argument(
         "--listener",
-        default="redis",
-        help="the listener's name in notifier.event_listeners (default redis)",
+        default=defaults.LISTENER,
+        help=f"the listener's name in notifier.event_listeners (default {defaults.LISTENER})",
     )
 
 
@@ -35,10 +33,10 @@ def source_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         if args.ini:
             config = WorkerConfig.from_ini(args.ini, args.listener)
             return config.redis_url, config.listname
-        url = check_url("--url", args.url or DEFAULT_URL)
+        url = check_url("--url", args.url or defaults.URL)
     except (SettingsError, OSError, LookupError) as error:
         parser.error(str(error))
-    return url, args.listname or DEFAULT_LISTNAME
+    return url, args.listname or defaults.LISTNAME
 
 
 def setup_logging(verbosity: int) -> None:
