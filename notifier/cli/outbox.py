@@ -21,6 +21,8 @@ from notifier import configure_from_ini
 from notifier.delivery.relay import Relay, now_ms
 from notifier.storage import Storage, transaction
 
+log = logging.getLogger(__name__)
+
 
 def _stats(storage: Storage, args: argparse.Namespace) -> Any:
     with transaction(storage, write=False) as session:
@@ -64,6 +66,7 @@ def _relay(relay: Relay, interval: float, once: bool) -> Any:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    log.info("outbox relay running, every %gs at most; SIGTERM or Ctrl-C stops it", interval)
     relay.run_forever(stop, interval)
     return None
 
