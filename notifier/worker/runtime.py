@@ -22,6 +22,7 @@ from typing import Any
 import redis
 
 from notifier.delivery.events import ResourceChanged
+from notifier.delivery.outcomes import Rejected
 from notifier.queue.connection import connect, redact
 from notifier.queue.protocol import QueueKeys, utcnow
 from notifier.retry import backoff_delay
@@ -242,6 +243,11 @@ class Runtime:
             return f"not an event message: {error}", True
         try:
             self.handler(event)
+        except Rejected as error:
+            log.error(
+                "worker %s: event %s rejected, dead-lettered: %s", self.name, event.event_id, error
+            )
+            return f"rejected: {error}", True
         except Exception as error:
             log.warning(
                 "worker %s: handler failed on event %s",
