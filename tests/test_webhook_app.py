@@ -163,7 +163,7 @@ def test_a_receiver_down_then_up_gets_the_event(make: Make) -> None:
 
 def test_a_slow_receiver_is_timed_out_and_retried(make: Make, receiver: Receiver) -> None:
     receiver.answers = [SLOW]
-    app = make(receiver.url, resources="record", timeout="0.2")
+    app = make(receiver.url, resources="record", timeout="0.5")
     create_collection(app)
     create(app, "r1")
     assert backlog(app) == 1  # the request gave up waiting
