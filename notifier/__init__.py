@@ -13,7 +13,6 @@ from pyramid.config import Configurator
 from pyramid.router import Router
 
 from notifier.http.errors import add_error_views
-from notifier.http.turns import Turns
 from notifier.settings import Section, load_settings
 from notifier.storage import load_storage
 
@@ -65,16 +64,11 @@ def configure_from_ini(path: str) -> Configurator:
     return configure({"here": os.path.dirname(path)}, settings)
 
 
-def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router | Turns:
-    """The WSGI application for ``pserve``; starts the in-process relay unless disabled.
-
-    Where the storage asks for it (SQLite), requests take turns
-    (``notifier.http.turns``).
-    """
+def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
+    """The WSGI application for ``pserve``; starts the in-process relay unless disabled."""
     config = configure(global_config, settings)
-    router = config.make_wsgi_app()
+    app = config.make_wsgi_app()
     registry = config.registry
-    app = Turns(router, registry) if registry.notifier_storage.take_turns else router
     if registry.notifier_relay_in_process and registry.notifier_dispatcher.listeners:
         registry.notifier_relay_stop = registry.notifier_relay.start_thread(
             registry.notifier_relay_interval

@@ -242,10 +242,6 @@ class Session(OutboxSession, Protocol):
 class Storage(Protocol):
     """A backend: hands out sessions and says whether it is healthy."""
 
-    #: Requests of a process run best one at a time (SQLite: one writer, and
-    #: statements too short to share the GIL well); see notifier.http.turns.
-    take_turns: bool
-
     def session(self, write: bool) -> Session:
         """Begin a transaction; ``write`` takes the write lock up front."""
 

@@ -322,8 +322,6 @@ class SQLiteSession(SQLiteOutbox):
 class SQLiteStorage:
     """Sessions on one SQLite file, a connection per thread."""
 
-    take_turns = True
-
     def __init__(self, path: str, busy_timeout: float = 5.0) -> None:
         self.path = path
         self.busy_timeout = busy_timeout

@@ -53,8 +53,6 @@ class PostgreSQLStorage:
     schema is not the one this code knows; the message names the command.
     """
 
-    take_turns = False
-
     def __init__(self, conninfo: str, pool_size: int = 10, timeout: float = POOL_TIMEOUT) -> None:
         self.name = describe(conninfo)
         self.pool_size = pool_size
