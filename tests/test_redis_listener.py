@@ -39,6 +39,21 @@ def test_message_is_the_payload_with_impacted_objects(redis_url, redis_client, l
     assert message["impacted_objects"] == [{"new": event.impacted_objects[0]["new"]}]
 
 
+def test_a_connection_closed_by_redis_is_replaced_within_the_push(
+    redis_url, redis_client, listname
+):
+    sink = listener(url=redis_url, listname=listname)
+    sink(make_event(1))
+    name = f"listener-{listname}"  # unique to this test
+    sink.client.client_setname(name)
+    [client_id] = [c["id"] for c in redis_client.client_list() if c["name"] == name]
+    redis_client.client_kill_filter(_id=client_id)  # as when Redis restarts
+    sink(make_event(2))  # the pool's one immediate retry reconnects
+    sink.close()
+    messages = [json.loads(m) for m in redis_client.lrange(listname, 0, -1)]
+    assert [m["event_id"] for m in messages] == ["ev-1", "ev-2"]
+
+
 def test_defaults_and_filter_keys_are_left_to_the_dispatcher(redis_url, redis_client):
     sink = listener(
         url=redis_url,

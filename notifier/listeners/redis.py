@@ -19,7 +19,6 @@ from notifier.listeners import ListenerBase, listener_name
 from notifier.queue import defaults
 from notifier.queue.connection import check_url, connect, redact
 from notifier.queue.protocol import worker_alive
-from notifier.queue.push_connection import PushConnection
 from notifier.settings import Section, check_known_keys
 
 log = logging.getLogger(__name__)
@@ -39,10 +38,9 @@ class RedisListener(ListenerBase):
         self.client = client
         self.listname = listname
         self.name = name
-        self.pushes = PushConnection(client)
 
     def __call__(self, event: ResourceChanged) -> None:
-        self.pushes.command("RPUSH", self.listname, event.to_json())
+        self.client.rpush(self.listname, event.to_json())
 
     def deliver(self, events: Sequence[ResourceChanged]) -> None:
         """Push all events, all or nothing, in order.
@@ -55,7 +53,7 @@ class RedisListener(ListenerBase):
             return
         messages = [event.to_json() for event in events]
         if len(messages) <= PUSH_CHUNK:
-            self.pushes.command("RPUSH", self.listname, *messages)
+            self.client.rpush(self.listname, *messages)
             return
         with self.client.pipeline(transaction=True) as pipe:
             for start in range(0, len(messages), PUSH_CHUNK):
@@ -75,7 +73,6 @@ class RedisListener(ListenerBase):
         return {"ok": True, "redis": True, "workers": worker_alive(self.client, self.listname)}
 
     def close(self) -> None:
-        self.pushes.close()
         self.client.close()
         self.client.connection_pool.disconnect()
 
