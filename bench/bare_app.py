@@ -7,9 +7,7 @@ request body, build a JSON response with ``ETag`` and ``Last-Modified``.
 POST to any path echoes ``{"data": {...body, id, last_modified}}`` with 201;
 GET returns one such object, or a list of ``_limit`` of them.  No storage,
 no auth, no events.  Measured in the same run as notifier, it tells how much
-of the cost is the framework and server and how much is ours.  Like
-``python -m notifier.cli.serve``, it logs waitress's queue-depth warning once
-per interval rather than once per queued request.
+of the cost is the framework and server and how much is ours.
 """
 
 from __future__ import annotations
@@ -25,8 +23,6 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import Response
 from waitress import serve
-
-from notifier.cli.waitress_queue_log import throttle_queue_warnings
 
 
 def _respond(body: Any, stamp: int, status: int = 200) -> Response:
@@ -74,7 +70,6 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
-    throttle_queue_warnings()
     serve(make_app(), host="127.0.0.1", port=args.port, threads=args.threads, _quiet=True)
 
 

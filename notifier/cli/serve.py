@@ -25,7 +25,6 @@ from pyramid.paster import get_app, get_appsettings, setup_logging
 from waitress import serve
 
 from notifier import shutdown
-from notifier.cli.waitress_queue_log import throttle_queue_warnings
 from notifier.delivery.loader import PREFIX
 from notifier.dev.redis_server import PrivateRedis, redis_answers, stop_with_parent
 from notifier.settings import SettingsError, as_list, environ_name, load_settings
@@ -125,7 +124,6 @@ def run(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     ini = os.path.abspath(args.ini)
     setup_logging(ini)
-    throttle_queue_warnings()
     # SIGTERM unwinds like Ctrl-C, so the workers and the private Redis stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     listeners = redis_listeners(ini)
