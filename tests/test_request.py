@@ -1,19 +1,20 @@
-"""The request class carries notifier's per-request attributes itself."""
+"""The request class is set through Pyramid's public API; includes keep their attributes."""
 
 from __future__ import annotations
 
-from pyramid.interfaces import IRequestExtensions
+from pyramid.interfaces import IRequestExtensions, IRequestFactory
 from webtest import TestApp
 
 from notifier.http.request import NotifierRequest
 from tests.conftest import ALICE, ALICE_ID
 
 
-def test_pyramid_builds_no_class_per_request(app: TestApp) -> None:
-    # Cornice's current_service and notifier's attributes live on NotifierRequest instead.
-    extensions = app.app.registry.queryUtility(IRequestExtensions)
-    assert extensions.descriptors == {}
-    assert {"principals", "authorizer", "current_service"} <= set(vars(NotifierRequest))
+def test_the_request_class_is_notifiers_and_cornice_keeps_current_service(app: TestApp) -> None:
+    registry = app.app.registry
+    assert registry.queryUtility(IRequestFactory) is NotifierRequest
+    assert {"principals", "authorizer"} <= set(vars(NotifierRequest))
+    # Declared by cornice with add_request_method, left where Pyramid put it.
+    assert "current_service" in registry.queryUtility(IRequestExtensions).descriptors
 
 
 def test_the_attributes_work_in_requests_and_batch_subrequests(app: TestApp) -> None:

@@ -1,20 +1,16 @@
-"""notifier's request class: the per-request attributes, defined once on the class.
+"""notifier's request class: who a request acts as and what it may do, defined once.
 
-Pyramid gives a request the attributes declared with
-``add_request_method(reify=True)`` by building a new class for every request;
-on a record create that was a sixth of the server's CPU (bench/, issue #7).
-Declared here as plain reified attributes, they cost nothing until read.
-Cornice declares one such attribute, ``current_service``: it moves here too,
-and leaves Pyramid's per-request list once every include has run.
+Set with Pyramid's public ``config.set_request_factory``.  The attributes are
+plain ``reify`` properties of the class, so they cost nothing until read and
+no class is built for them per request.  Includes that declare their own
+attributes (cornice's ``current_service``) keep using Pyramid's
+``add_request_method``.
 """
 
 from __future__ import annotations
 
-from cornice.util import current_service
 from pyramid.config import Configurator
 from pyramid.decorator import reify
-from pyramid.interfaces import IRequestExtensions
-from pyramid.registry import Registry
 from pyramid.request import Request
 
 from notifier.http.auth import principals
@@ -33,19 +29,7 @@ class NotifierRequest(Request):
 
     principals = reify(principals)
     authorizer = reify(authorizer)
-    current_service = reify(current_service)
-
-
-def _drop_class_attributes_from_extensions(registry: Registry) -> None:
-    extensions = registry.queryUtility(IRequestExtensions)
-    if extensions is None:
-        return
-    for name in list(extensions.descriptors):
-        if name in vars(NotifierRequest):
-            del extensions.descriptors[name]
 
 
 def includeme(config: Configurator) -> None:
     config.set_request_factory(NotifierRequest)
-    # After every action of the default order, cornice's add_request_method included.
-    config.action(None, _drop_class_attributes_from_extensions, args=(config.registry,), order=1)
