@@ -154,8 +154,12 @@ def test_a_lost_listen_connection_is_polling_then_listening_again(
     storage.wait_for_outbox(0)
     connection = storage.waiter._connection
     assert connection is not None
+    pid = connection.info.backend_pid
     with psycopg.connect(postgresql_url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (connection.info.backend_pid,))
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        # pg_terminate_backend only signals: wait until the backend has gone.
+        gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = %s"
+        wait_for(lambda: admin.execute(gone, (pid,)).fetchone()[0])
     assert storage.wait_for_outbox(0.2) is False
     assert "LISTEN notifier_outbox failed, polling instead" in caplog.text
     storage.wait_for_outbox(0)
