@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,26 +32,27 @@ def spread(samples: Sequence[float], digits: int = 2) -> dict[str, float]:
     }
 
 
-def child_env(**extra: str) -> dict[str, str]:
-    """The environment of a child process: this tree first on the path."""
-    return {**os.environ, "PYTHONPATH": f"{ROOT}:{BENCH}", **extra}
+def child_env(root: Path = ROOT, **extra: str) -> dict[str, str]:
+    """The environment of a child process: the source tree ``root`` first on the path."""
+    return {**os.environ, "PYTHONPATH": f"{root}:{BENCH}", **extra}
 
 
 @contextmanager
 def process(
-    command: Sequence[str], cpu: int | None = None, **extra_env: str
+    command: Sequence[str], cpu: int | None = None, root: Path = ROOT, **extra_env: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A child process, silent, stopped with SIGTERM (then SIGKILL) on the way out.
 
     With ``cpu``, the child and every thread it starts run on that core only.
+    ``root`` is the source tree it runs from (another commit's, for an A/B).
     """
     child = subprocess.Popen(
         list(command),
-        env=child_env(**extra_env),
+        env=child_env(root, **extra_env),
         preexec_fn=None if cpu is None else lambda: os.sched_setaffinity(0, {cpu}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        cwd=ROOT,
+        cwd=root,
     )
     try:
         yield child
@@ -61,6 +63,15 @@ def process(
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+
+
+def require_wrk() -> None:
+    """Stop with a clear message when wrk, the HTTP load generator, is missing."""
+    if shutil.which("wrk") is None:
+        sys.exit(
+            "bench: wrk, the HTTP load generator, is not installed;"
+            " on Debian or Ubuntu: apt-get install -y wrk (as root)"
+        )
 
 
 def python(*args: str) -> list[str]:
@@ -104,6 +115,14 @@ def _status_kb(pid: int, field: str) -> int:
 def rss_mb(pid: int) -> float:
     """Resident memory now, in MiB."""
     return round(_status_kb(pid, "VmRSS") / 1024, 1)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process (all its threads) has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of proc(5); fields[0] here is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:

