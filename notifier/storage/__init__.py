@@ -203,10 +203,16 @@ class Session(OutboxSession, Protocol):
         parent_id: str,
         selection: Selection = EVERYTHING,
     ) -> builtins.list[str]:
-        """The objects of ``list``, each as JSON text (see ``sql.object_json``).
+        """What ``list`` returns for the same arguments, in the same order, each
+        object as JSON text: ``[json.loads(text) for text in list_json(...)]``
+        equals ``list(...)``.
 
-        Storage keeps objects as JSON: a page served as it is skips a parse
-        and an encode of every object, most of the cost of a list.
+        The list views serve these texts as they are when they need nothing of
+        the objects themselves (no ``_fields``, no read listeners).  A backend
+        that keeps objects as JSON builds the text where it stores them
+        (``sql.object_json``), saving a parse and an encode of every object,
+        most of the cost of a list page (A/B in bench/notes.md).  One that
+        cannot may return ``[json.dumps(obj) for obj in self.list(...)]``.
         """
 
     def count(self, resource: str, parent_id: str, filters: Sequence[Filter] = ()) -> int: ...
