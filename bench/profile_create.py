@@ -104,7 +104,6 @@ def main() -> None:
             if args.statements:
                 with statements() as seen:
                     post_many(app, 1)
-                    app.app.registry.notifier_dispatcher.acks.flush()
                 print(f"{len(seen)} statements:", *seen, sep="\n  ")
                 return
             if args.plain:
