@@ -27,7 +27,7 @@ from notifier.delivery.outcomes import Rejected, Unavailable
 from notifier.listeners.webhook_settings import Endpoint, PrivateAddress, is_public
 
 #: Connections kept open per endpoint (more are opened under load, then closed).
-POOL_SIZE = 4
+POOL_SIZE = 8
 #: The most of an answer's body read (for the log); the rest is not waited for.
 BODY_SHOWN = 512
 #: What a ``webhook-id`` may hold: the event ids notifier makes, and no header syntax.
