@@ -35,6 +35,8 @@ from notifier.storage import Storage, load_storage
 
 log = logging.getLogger(__name__)
 
+#: The keys this listener reads under its prefix (the loader refuses any other).
+SETTINGS_KEYS = WebhookSettings.KEYS
 #: Keys the dispatcher reads under every listener's prefix.
 DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
 #: Storage connections the endpoint state needs: it is read every few seconds.
@@ -74,10 +76,17 @@ class Outcomes:
 class WebhookListener(ListenerBase):
     """POST each event to every enabled endpoint, in order."""
 
-    def __init__(self, settings: WebhookSettings, states: EndpointStates, name: str = "webhook"):
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        states: EndpointStates,
+        name: str = "webhook",
+        prefix: str = "notifier.event_listeners.webhook.",
+    ) -> None:
         self.settings = settings
         self.states = states
         self.name = name
+        self.prefix = prefix
         self.pools = {
             e.url: make_pool(e, settings.timeout, settings.allow_private_addresses)
             for e in settings.endpoints
@@ -145,6 +154,10 @@ class WebhookListener(ListenerBase):
         ]
         return {"ok": True, "endpoints": endpoints}
 
+    def timeouts(self) -> dict[str, float]:
+        """What bounds a delivery: the timeout once per endpoint; the lease must outlast it."""
+        return {self.prefix + "timeout": self.settings.timeout * len(self.settings.endpoints)}
+
     def close(self) -> None:
         for pool in self.pools.values():
             pool.close()
@@ -171,7 +184,7 @@ def load_from_config(config: Any, prefix: str) -> WebhookListener:
     states = EndpointStates(lambda: state_storage(frozen), name)
     labels = ", ".join(endpoint.label for endpoint in webhook.endpoints)
     log.info("webhook listener %s: POST to %s", name, labels)
-    return WebhookListener(webhook, states, name=name)
+    return WebhookListener(webhook, states, name=name, prefix=prefix)
 
 
 def listener_from_ini(path: str, name: str) -> LoadedListener:
