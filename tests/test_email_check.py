@@ -1,23 +1,25 @@
-"""``notifier-email-test`` end to end against aiosmtpd."""
+"""``notifier email-test`` end to end against aiosmtpd."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from notifier.cli.email_test import main
+from notifier.cli.main import main as notifier_main
 from notifier.delivery.loader import listener_from_ini
 from notifier.settings import SettingsError
+from tests.cli import notifier, one_line_error
 from tests.email_helpers import PREFIX, RECIPIENTS, email_settings
 from tests.ini import write_ini
 from tests.smtp import SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "hunter2-%-secret"
+
+
+def main(argv: list[str]) -> int:
+    return notifier_main(["email-test", *argv])
 
 
 def test_sends_one_test_mail(
@@ -32,7 +34,7 @@ def test_sends_one_test_mail(
     assert mail.message["Subject"] == subject
     assert sorted(mail.rcpt_tos) == sorted(RECIPIENTS)
     assert capsys.readouterr().out == (
-        f"notifier-email-test: sent {subject!r} from Notifier <notifier@example.com> to"
+        f"notifier email-test: sent {subject!r} from Notifier <notifier@example.com> to"
         f" {mail.message['To']} through {smtp_server.server} (listener send_email)\n"
     )
 
@@ -68,53 +70,50 @@ def test_smtp_down_exits_1_without_the_password(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith(
-        f"notifier-email-test: failed: email listener send_email: sending through {server}"
+        f"notifier: email listener send_email: sending through {server}"
         " failed: ConnectionRefusedError: "
     )
     assert PASSWORD not in captured.err
 
 
-def test_bad_settings_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_settings_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ini = write_ini(tmp_path / "app.ini", email_settings("localhost:25", tls="maybe"))
 
-    assert main([ini, "--listener", "send_email"]) == 2
+    assert main([ini, "--listener", "send_email"]) == 1
     assert capsys.readouterr().err == (
-        f"notifier-email-test: error: {PREFIX}tls: expected a boolean, one of true, yes, on, 1,"
+        f"notifier: {PREFIX}tls: expected a boolean, one of true, yes, on, 1,"
         " false, no, off, 0 (got 'maybe')\n"
     )
 
 
-def test_bad_to_and_missing_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_to_and_missing_file_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ini = write_ini(tmp_path / "app.ini", email_settings("localhost:25"))
 
-    assert main([ini, "--listener", "send_email", "--to", "nobody"]) == 2
+    assert main([ini, "--listener", "send_email", "--to", "nobody"]) == 1
     assert capsys.readouterr().err == (
-        "notifier-email-test: error: --to: expected an email address such as"
-        " notifier@example.com (got 'nobody')\n"
+        "notifier: --to: expected an email address such as notifier@example.com (got 'nobody')\n"
     )
     missing = str(tmp_path / "missing.ini")
-    assert main([missing, "--listener", "send_email"]) == 2
-    assert capsys.readouterr().err == (
-        f"notifier-email-test: error: [Errno 2] No such file or directory: {missing!r}\n"
-    )
+    assert main([missing, "--listener", "send_email"]) == 1
+    assert capsys.readouterr().err == (f"notifier: INI: no such file (got {missing!r})\n")
 
 
-def test_unknown_or_non_email_listener_exit_2(
+def test_unknown_or_non_email_listener_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = email_settings("localhost:25")
     settings["notifier.event_listeners.other.use"] = "tests.ini"
     ini = write_ini(tmp_path / "app.ini", settings)
 
-    assert main([ini, "--listener", "sendemail"]) == 2
+    assert main([ini, "--listener", "sendemail"]) == 1
     assert capsys.readouterr().err == (
-        "notifier-email-test: error: notifier.event_listeners.sendemail.use: is required:"
+        "notifier: notifier.event_listeners.sendemail.use: is required:"
         " no listener 'sendemail' is configured (did you mean 'send_email'?);"
         " configured: other, send_email\n"
     )
-    assert main([ini, "--listener", "other"]) == 2
+    assert main([ini, "--listener", "other"]) == 1
     assert capsys.readouterr().err == (
-        "notifier-email-test: error: notifier.event_listeners.other.use: the module has no"
+        "notifier: notifier.event_listeners.other.use: the module has no"
         " load_from_config(config, prefix) (got 'tests.ini')\n"
     )
 
@@ -134,18 +133,27 @@ def test_no_such_module_is_a_settings_error(tmp_path: Path) -> None:
     )
 
 
-def test_runs_as_a_module(tmp_path: Path, smtp_server: SmtpServer) -> None:
+def test_runs_as_the_notifier_command(tmp_path: Path, smtp_server: SmtpServer) -> None:
     ini = write_ini(tmp_path / "app.ini", email_settings(smtp_server.server))
-    env = {key: value for key, value in os.environ.items() if not key.startswith("NOTIFIER_")}
 
-    result = subprocess.run(
-        [sys.executable, "-m", "notifier.cli.email_test", ini, "--listener", "send_email"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    result = notifier("email-test", "--listener", "send_email", cwd=tmp_path)  # ./app.ini
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("notifier-email-test: sent ")
+    assert result.stdout.startswith("notifier email-test: sent ")
     assert len(smtp_server.received) == 1
+    assert ini == str(tmp_path / "app.ini")
+
+
+def test_smtp_down_is_one_line_from_the_command(tmp_path: Path) -> None:
+    server = f"127.0.0.1:{free_port()}"
+    ini = write_ini(
+        tmp_path / "app.ini", email_settings(server, username="notifier", password=PASSWORD)
+    )
+
+    line = one_line_error(notifier("email-test", ini, "--listener", "send_email"))
+
+    assert line.startswith(f"notifier: email listener send_email: sending through {server}")
+    assert PASSWORD not in line
 
 
 def load_from_config(config: object, prefix: str) -> object:
@@ -153,15 +161,15 @@ def load_from_config(config: object, prefix: str) -> object:
     return lambda event: None
 
 
-def test_a_listener_that_is_not_email_exits_2(
+def test_a_listener_that_is_not_email_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = {"notifier.event_listeners.log.use": "tests.test_email_check"}
     ini = write_ini(tmp_path / "app.ini", settings)
 
-    assert main([ini, "--listener", "log"]) == 2
+    assert main([ini, "--listener", "log"]) == 1
     assert capsys.readouterr().err == (
-        "notifier-email-test: error: notifier.event_listeners.log.use: this command needs an"
+        "notifier: notifier.event_listeners.log.use: this command needs an"
         " email listener (use = notifier.listeners.email) (got 'function')\n"
     )
 

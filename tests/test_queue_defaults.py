@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import ast
 
+import click
+
+from notifier.cli.source import resolve_source, source_options
 from notifier.queue import defaults
-from notifier.worker.source import add_source_arguments, source_from_args
 from tests.helpers import ROOT
 
 NAMED = {defaults.URL: "URL", defaults.LISTNAME: "LISTNAME"}
@@ -24,8 +25,8 @@ def test_no_module_spells_a_queue_default_itself():
 
 
 def test_the_commands_fall_back_on_the_defaults():
-    parser = argparse.ArgumentParser()
-    add_source_arguments(parser)
-    args = parser.parse_args([])
-    assert source_from_args(parser, args) == (defaults.URL, defaults.LISTNAME)
-    assert args.listener == defaults.LISTENER
+    command = source_options(click.command()(lambda **options: options))
+    options = command.main([], standalone_mode=False)
+    assert options == {"listener": defaults.LISTENER, "url": None, "listname": None}
+    source = resolve_source("app.ini", defaults.LISTENER, "redis://h:6379/0", None)
+    assert source.listname == defaults.LISTNAME

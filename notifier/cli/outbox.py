@@ -1,42 +1,75 @@
-"""``notifier-outbox``: inspect the outbox, replay or purge dead letters, run a relay.
+"""``notifier outbox``: inspect the outbox, replay or purge dead letters, run a relay.
 
-notifier-outbox app.ini stats
-notifier-outbox app.ini dead [--limit N]
-notifier-outbox app.ini replay [--listener NAME]
-notifier-outbox app.ini purge [--listener NAME]
-notifier-outbox app.ini relay [--once]
+    notifier outbox [stats] [INI] [--watch]
+    notifier outbox dead [INI] [--limit N]
+    notifier outbox replay [INI] [--listener NAME]
+    notifier outbox purge [INI] [--listener NAME] [--yes]
+    notifier outbox relay [INI] [--once]
+
+Each prints JSON (``stats``, ``dead``, ``replay``, ``purge``), so scripts can
+read it; ``relay`` logs.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import signal
-import sys
 import threading
 from typing import Any
 
-from notifier import configure_from_ini
+import click
+
+from notifier.cli.common import (
+    confirm,
+    ini_argument,
+    read_ini,
+    reading,
+    traceback_option,
+    yes_option,
+)
+from notifier.cli.watch import Sample, watch, watch_options
 from notifier.delivery.relay import Relay, now_ms
 from notifier.storage import Storage, transaction
 
 log = logging.getLogger(__name__)
 
 
-def _stats(storage: Storage, args: argparse.Namespace) -> Any:
+def app_registry(ini: str) -> Any:
+    """The registry of the INI's app, configured as ``pserve`` would, without serving."""
+    from notifier import configure_from_ini
+
+    path = read_ini(ini)
+    with reading(ini):
+        return configure_from_ini(path).registry
+
+
+def storage_of(registry: Any) -> Storage:
+    storage: Storage = registry.notifier_storage
+    return storage
+
+
+def relay_of(registry: Any) -> tuple[Relay, float]:
+    return registry.notifier_relay, float(registry.notifier_relay_interval)
+
+
+def stats(storage: Storage) -> dict[str, Any]:
+    """Backlog, the oldest entry's creation time and age, and dead letters."""
     with transaction(storage, write=False) as session:
-        stats = session.outbox_stats()
+        found = session.outbox_stats()
+    oldest = found.oldest_created_at
+    age = None if oldest is None else round(max(0, now_ms() - oldest) / 1000, 1)
     return {
-        "backlog": stats.backlog,
-        "oldest_created_at": stats.oldest_created_at,
-        "dead": stats.dead,
+        "backlog": found.backlog,
+        "oldest_created_at": oldest,
+        "oldest_age_s": age,
+        "dead": found.dead,
     }
 
 
-def _dead(storage: Storage, args: argparse.Namespace) -> Any:
+def dead_letters(storage: Storage, limit: int) -> list[dict[str, Any]]:
     with transaction(storage, write=False) as session:
-        entries = session.outbox_dead(args.limit)
+        entries = session.outbox_dead(limit)
     return [
         {
             "event_id": e.event_id,
@@ -50,19 +83,22 @@ def _dead(storage: Storage, args: argparse.Namespace) -> Any:
     ]
 
 
-def _replay(storage: Storage, args: argparse.Namespace) -> Any:
+def replay(storage: Storage, listener: str | None) -> int:
+    """Make dead letters due again (all, or one listener's); returns how many."""
     with transaction(storage) as session:
-        return {"replayed": session.outbox_replay(args.listener, now_ms())}
+        return int(session.outbox_replay(listener, now_ms()))
 
 
-def _purge(storage: Storage, args: argparse.Namespace) -> Any:
+def purge(storage: Storage, listener: str | None) -> int:
+    """Delete dead letters (all, or one listener's); returns how many."""
     with transaction(storage) as session:
-        return {"purged": session.outbox_purge(args.listener)}
+        return int(session.outbox_purge(listener))
 
 
-def _relay(relay: Relay, interval: float, once: bool) -> Any:
+def run_relay(relay: Relay, interval: float, once: bool) -> int | None:
+    """One round (returns how many were delivered), or rounds until SIGTERM/SIGINT."""
     if once:
-        return {"delivered": relay.run_once()}
+        return relay.run_once()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -71,39 +107,72 @@ def _relay(relay: Relay, interval: float, once: bool) -> Any:
     return None
 
 
-def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="notifier-outbox",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("ini", help="the app's INI file")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("stats", help="backlog, age of the oldest entry, dead letters")
-    dead = commands.add_parser("dead", help="list dead letters as JSON")
-    dead.add_argument("--limit", type=int, default=100)
-    for name in ("replay", "purge"):
-        command = commands.add_parser(name, help=f"{name} dead letters")
-        command.add_argument("--listener", default=None, help="only this listener's")
-    relay = commands.add_parser("relay", help="run the relay in this process")
-    relay.add_argument("--once", action="store_true", help="one round, then exit")
-    return parser
+def _print(result: Any) -> None:
+    click.echo(json.dumps(result, indent=2))
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+@click.group("outbox", invoke_without_command=True)
+@click.pass_context
+def group(ctx: click.Context) -> None:
+    """The outbox: events waiting for their listeners, and dead letters."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(stats_command)
+
+
+@group.command("stats")
+@ini_argument
+@watch_options
+@traceback_option
+def stats_command(ini: str, watch_seconds: float | None) -> None:
+    """Backlog, age of the oldest entry, dead letters (JSON)."""
+    registry = app_registry(ini)
+    storage = storage_of(registry)
+    if watch_seconds is None:
+        _print(stats(storage))
+        return
+    figures = lambda: Sample(stats(storage))  # noqa: E731
+    watch(f"outbox of {ini}", figures, watch_seconds, rates=("backlog", "dead"))
+
+
+@group.command("dead")
+@ini_argument
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@traceback_option
+def dead_command(ini: str, limit: int) -> None:
+    """List dead letters with their last error (JSON)."""
+    _print(dead_letters(storage_of(app_registry(ini)), limit))
+
+
+@group.command("replay")
+@ini_argument
+@click.option("--listener", help="Only this listener's dead letters.")
+@traceback_option
+def replay_command(ini: str, listener: str | None) -> None:
+    """Make dead letters due again, for the relay to deliver."""
+    _print({"replayed": replay(storage_of(app_registry(ini)), listener)})
+
+
+@group.command("purge")
+@ini_argument
+@click.option("--listener", help="Only this listener's dead letters.")
+@yes_option
+@traceback_option
+def purge_command(ini: str, listener: str | None, yes: bool) -> None:
+    """Delete dead letters."""
+    storage = storage_of(app_registry(ini))
+    whose = f"listener {listener}'s" if listener else "all"
+    confirm(f"delete {whose} outbox dead letters of {ini}?", yes)
+    _print({"purged": purge(storage, listener)})
+
+
+@group.command("relay")
+@ini_argument
+@click.option("--once", is_flag=True, help="One round, then exit.")
+@traceback_option
+def relay_command(ini: str, once: bool) -> None:
+    """Run the relay in this process (with relay.in_process = false in the app)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    registry = configure_from_ini(args.ini).registry
-    if args.command == "relay":
-        result = _relay(registry.notifier_relay, registry.notifier_relay_interval, args.once)
-    else:
-        handlers = {"stats": _stats, "dead": _dead, "replay": _replay, "purge": _purge}
-        result = handlers[args.command](registry.notifier_storage, args)
-    if result is not None:
-        json.dump(result, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    relay, interval = relay_of(app_registry(ini))
+    delivered = run_relay(relay, interval, once)
+    if delivered is not None:
+        _print({"delivered": delivered})

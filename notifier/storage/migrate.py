@@ -1,4 +1,4 @@
-"""``notifier-migrate app.ini``: create or upgrade the storage schema.
+"""Create or upgrade the storage schema (``notifier migrate app.ini`` runs it).
 
 The one place a schema changes.  A backend that needs migrations (PostgreSQL,
 shared by several processes) exposes ``migrate_from_settings(settings)``;
@@ -8,16 +8,12 @@ schema when it opens its file, so there is nothing to do for it here.
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import sys
-from collections.abc import Sequence
 from typing import Any
 
 from pyramid.paster import get_appsettings
 
 from notifier.settings import SettingsError, load_settings
-from notifier.storage import StorageError
 
 
 def read_settings(config_uri: str, name: str) -> dict[str, Any]:
@@ -39,29 +35,3 @@ def migrate(settings: dict[str, Any]) -> list[str]:
         return [f"{backend} manages its own schema: nothing to migrate"]
     lines: list[str] = run(settings)
     return lines
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="notifier-migrate", description="Create or upgrade notifier's storage schema."
-    )
-    parser.add_argument("config", help="the app's INI file, e.g. config/postgresql.ini")
-    parser.add_argument("--name", default="main", help="the [app:NAME] section (default: main)")
-    args = parser.parse_args(argv)
-    try:
-        settings = read_settings(args.config, args.name)
-    except (OSError, LookupError) as error:
-        print(f"notifier-migrate: cannot read {args.config}: {error}", file=sys.stderr)
-        return 2
-    try:
-        lines = migrate(settings)
-    except (SettingsError, StorageError) as error:
-        print(f"notifier-migrate: {error}", file=sys.stderr)
-        return 1
-    for line in lines:
-        print(line)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

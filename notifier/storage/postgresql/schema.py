@@ -1,6 +1,6 @@
 """The PostgreSQL schema version: what is installed, what this code knows, and the upgrade.
 
-Only ``notifier-migrate`` calls ``upgrade``; the app calls ``require_current``
+Only ``notifier migrate`` calls ``upgrade``; the app calls ``require_current``
 and refuses to start on an empty, older or newer schema, because a database
 shared by several processes must not change under them on some request.
 """
@@ -19,7 +19,7 @@ from notifier.storage import StorageError
 from notifier.storage.migrations import postgresql as migrations_package
 
 VERSION_TABLE = "notifier_schema_migrations"
-COMMAND = "notifier-migrate <your .ini>  (or: python -m notifier.storage.migrate <your .ini>)"
+COMMAND = "notifier migrate <your .ini>"
 
 #: pg_advisory_xact_lock key, so two migrate commands run one after the other.
 _LOCK_KEY = 0x6E6F746966  # "notif"
