@@ -7,14 +7,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from notifier.cli import outbox as outbox_cli
+from notifier.cli.main import main as notifier_main
 from notifier.storage import StorageError, transaction
+from tests.cli import NOTIFIER
 from tests.eventing import (
     ALICE,
     RECORDS,
@@ -219,14 +219,20 @@ def test_outbox_cli_lists_replays_and_purges_dead_letters(tmp_path, capsys):
 
         session.outbox_add([OutboxEntry("e1", "gone", '{"action": "create"}', created_at=1)])
         session.outbox_retry(("e1", "gone"), "boom", None)
-    assert outbox_cli.main([str(ini), "stats"]) == 0
-    assert json.loads(capsys.readouterr().out)["dead"] == 1
-    outbox_cli.main([str(ini), "dead"])
+    assert notifier_main(["outbox", "stats", str(ini)]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["dead"], stats["backlog"]) == (1, 0)
+    assert notifier_main(["outbox", "dead", str(ini)]) == 0
     [listed] = json.loads(capsys.readouterr().out)
     assert (listed["event_id"], listed["listener"], listed["last_error"]) == ("e1", "gone", "boom")
-    outbox_cli.main([str(ini), "replay", "--listener", "other"])
+    assert notifier_main(["outbox", "replay", str(ini), "--listener", "other"]) == 0
     assert json.loads(capsys.readouterr().out) == {"replayed": 0}
-    outbox_cli.main([str(ini), "purge"])
+    assert notifier_main(["outbox", "purge", str(ini)]) == 1  # no terminal to confirm
+    assert capsys.readouterr().err == (
+        f"notifier: --yes: delete all outbox dead letters of {ini}? needs a terminal to confirm,"
+        " or --yes\n"
+    )
+    assert notifier_main(["outbox", "purge", str(ini), "--yes"]) == 0
     assert json.loads(capsys.readouterr().out) == {"purged": 1}
 
 
@@ -247,7 +253,7 @@ notifier.event_listeners.file.hang = true
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     server = subprocess.Popen(
-        [sys.executable, "-m", "notifier.cli.serve", str(ini), "--port", str(port)],
+        [NOTIFIER, "serve", str(ini), "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -263,7 +269,7 @@ notifier.event_listeners.file.hang = true
     time.sleep(0.3)  # the dead server's lease on its entries runs out
     env["NOTIFIER_EVENT_LISTENERS_FILE_HANG"] = "false"
     subprocess.run(
-        [sys.executable, "-m", "notifier.cli.outbox", str(ini), "relay", "--once"],
+        [NOTIFIER, "outbox", "relay", str(ini), "--once"],
         env=env,
         check=True,
         timeout=60,

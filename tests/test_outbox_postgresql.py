@@ -181,7 +181,7 @@ notifier.relay.interval = 30
 notifier.event_listeners = rec
 notifier.event_listeners.rec.use = tests.listeners.recorder
 """)
-    relay = start(["-m", "notifier.cli.outbox", str(ini), "relay"])
+    relay = start(["-m", "notifier.cli", "outbox", "relay", str(ini)])
     try:
         wait_for(lambda: "outbox relay running" in relay.output, timeout=30)
         relay.send_signal(signal.SIGTERM)

@@ -76,7 +76,11 @@ class Processes:
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", *args], env=self.env, stdout=log, stderr=log, cwd=ROOT
+            [sys.executable, "-m", "notifier.cli", *args],
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            cwd=ROOT,
         )
         self.running[name] = process
         return process
@@ -183,13 +187,13 @@ def test_two_servers_two_relays_two_workers_lose_no_event(
     ini = str(write_ini(tmp_path / "scale.ini", url, redis_url, listname))
     ports = [free_port(), free_port()]
     servers = [
-        processes.start(f"server{i}", "notifier.cli.serve", ini, "--port", str(port))
+        processes.start(f"server{i}", "serve", ini, "--port", str(port))
         for i, port in enumerate(ports)
     ]
     for i in range(2):
-        processes.start(f"relay{i}", "notifier.cli.outbox", ini, "relay")
-        processes.start(f"worker{i}", "notifier.worker", "tests.scale_handlers:handle",
-                        "--ini", ini, "--listener", "redis", "--batch-size", "20")  # fmt: skip
+        processes.start(f"relay{i}", "outbox", "relay", ini)
+        processes.start(f"worker{i}", "worker", ini, "--handler", "tests.scale_handlers:handle",
+                        "--listener", "redis", "--batch-size", "20")  # fmt: skip
     for port in ports:
         wait_until(lambda port=port: answers(port), f"the server on port {port}", 30)
     assert request(ports[0], "PUT", "/v1/buckets/b", {})[0] in (200, 201)

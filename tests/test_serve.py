@@ -7,11 +7,11 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 from notifier.dev.redis_server import free_port
+from tests.cli import NOTIFIER
 from tests.conftest import ALICE
 from tests.helpers import server_answers, wait_for
 
@@ -42,7 +42,7 @@ def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
     output = tmp_path / "serve.log"
     with output.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "notifier.cli.serve", "app.ini", "--dev", "--port", str(port)],
+            [NOTIFIER, "serve", "app.ini", "--dev", "--port", str(port)],
             cwd=ROOT,
             env={**env, "NOTIFIER_STORAGE_URL": str(tmp_path / "db.sqlite")},
             stdout=log,
@@ -74,7 +74,7 @@ def test_a_killed_dev_server_takes_its_worker_and_private_redis_with_it(tmp_path
     output = tmp_path / "serve.log"
     with output.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "notifier.cli.serve", "app.ini", "--dev", "--port", str(port)],
+            [NOTIFIER, "serve", "app.ini", "--dev", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -107,7 +107,7 @@ def test_a_bad_setting_stops_the_start_with_one_line_naming_it(tmp_path):
     ini.write_text((ROOT / "app.ini").read_text())
     env = {**os.environ, "NOTIFIER_PAGINATE_BY": "ten", "NOTIFIER_STORAGE_URL": "n.sqlite"}
     done = subprocess.run(
-        [sys.executable, "-m", "notifier.cli.serve", str(ini), "--port", str(free_port())],
+        [NOTIFIER, "serve", str(ini), "--port", str(free_port())],
         cwd=ROOT,
         env=env,
         capture_output=True,

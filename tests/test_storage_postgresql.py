@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,17 +12,23 @@ import pytest
 from pyramid.paster import get_appsettings
 
 import notifier
+from notifier.cli.main import main as notifier_main
 from notifier.dev.redis_server import free_port
 from notifier.settings import SettingsError
 from notifier.storage import StorageError, transaction
-from notifier.storage.migrate import main as migrate_main
 from notifier.storage.postgresql import (
     PostgreSQLStorage,
     load_from_settings,
     migrate_from_settings,
 )
+from tests.cli import notifier as run_notifier
+from tests.cli import one_line_error
 
 RECORDS = "/buckets/b/collections/c"
+
+
+def migrate_main(argv: list[str]) -> int:
+    return notifier_main(["migrate", *argv])
 
 
 @pytest.fixture
@@ -76,7 +80,7 @@ def test_an_unmigrated_database_is_refused_naming_the_command(
     with pytest.raises(StorageError) as raised:
         load_from_settings({"notifier.storage_url": postgresql_schema_url})
     assert "has no notifier schema" in str(raised.value)
-    assert "notifier-migrate <your .ini>" in str(raised.value)
+    assert "notifier migrate <your .ini>" in str(raised.value)
 
 
 def app_settings(url: str) -> dict[str, str]:
@@ -90,7 +94,7 @@ def app_settings(url: str) -> dict[str, str]:
 def test_the_app_refuses_to_start_on_an_unmigrated_database(
     postgresql_schema_url: str,
 ) -> None:
-    with pytest.raises(StorageError, match="create it with: notifier-migrate"):
+    with pytest.raises(StorageError, match="create it with: notifier migrate"):
         notifier.main({}, **app_settings(postgresql_schema_url))
     migrate_from_settings({"notifier.storage_url": postgresql_schema_url})
     app = notifier.main({}, **app_settings(postgresql_schema_url))
@@ -140,15 +144,16 @@ def test_the_command_migrates_from_an_ini_file(
     assert "schema version 2, the latest" in lines[2]
 
 
-def test_the_command_runs_as_a_module(postgresql_schema_url: str, tmp_path: Path) -> None:
-    ini = write_ini(tmp_path, "notifier.storage.postgresql", postgresql_schema_url)
-    done = subprocess.run(
-        [sys.executable, "-m", "notifier.storage.migrate", str(ini)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path(__file__).parent.parent,
+def test_the_notifier_command_migrates_and_serve_names_it_before(
+    postgresql_schema_url: str, tmp_path: Path
+) -> None:
+    write_ini(tmp_path, "notifier.storage.postgresql", postgresql_schema_url)
+    env = {"NOTIFIER_USERID_HMAC_SECRET": "test-secret"}
+    refused = run_notifier("serve", "--port", str(free_port()), cwd=tmp_path, env=env)
+    assert one_line_error(refused).endswith(
+        "the database has no notifier schema; create it with: notifier migrate <your .ini>"
     )
+    done = run_notifier("migrate", cwd=tmp_path)  # ./app.ini
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("applied 0001_initial\napplied 0002_outbox\n")
 
@@ -252,5 +257,5 @@ def test_the_command_reports_a_missing_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "nope.ini"
-    assert migrate_main([str(missing)]) == 2
-    assert capsys.readouterr().err.startswith(f"notifier-migrate: cannot read {missing}: ")
+    assert migrate_main([str(missing)]) == 1
+    assert capsys.readouterr().err == f"notifier: INI: no such file (got {str(missing)!r})\n"

@@ -1,4 +1,4 @@
-"""notifier-worker as a process: signals, crashes and a Redis restart, each bounded in time."""
+"""``notifier worker`` as a process: signals, crashes and a Redis restart, each bounded in time."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ HANDLER = "tests.worker_handlers:record"
 def worker(url: str, listname: str, out: Path, *options: str, sleep: float = 0.0):
     args = [
         "-m",
-        "notifier.worker",
+        "notifier.cli",
+        "worker",
+        "--handler",
         HANDLER,
         "--url",
         url,
