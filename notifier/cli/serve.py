@@ -100,8 +100,9 @@ def start_worker(ini: str, listener: str, handler: str) -> Supervised:
 
 
 def server_options(ini: str) -> dict[str, str]:
-    parser = configparser.ConfigParser()
-    parser.read(ini)
+    parser = configparser.ConfigParser(interpolation=None)
+    with reading(ini):
+        parser.read(ini)
     return dict(parser["server:main"]) if parser.has_section("server:main") else {}
 
 

@@ -126,8 +126,9 @@ def connect(
     """A client on a blocking pool: waits ``pool_timeout`` for a free connection.
 
     ``retries`` immediate retries (no backoff) cover a pooled connection that
-    went stale when Redis restarted (a connection error, never a timeout); callers own any longer retry policy, so
-    the redis-py default (several retries with second-long backoffs) is off.
+    went stale when Redis restarted (a connection error, never a timeout);
+    callers own any longer retry policy, so the redis-py default (several
+    retries with second-long backoffs) is off.
     A retried command may have run once already (its reply was lost): workers
     use ``retries=0`` so that they see the error and recover their claims.
     """
