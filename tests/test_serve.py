@@ -119,3 +119,70 @@ def test_a_bad_setting_stops_the_start_with_one_line_naming_it(tmp_path):
         "notifier: notifier.paginate_by: expected an integer between 1 and 10000 (got 'ten')"
     )
     assert "Traceback" not in done.stderr
+
+
+def dev_ini(folder: Path, redis_url: str, listname: str) -> Path:
+    ini = folder / "app.ini"
+    ini.write_text(
+        (ROOT / "app.ini")
+        .read_text()
+        .replace("redis://127.0.0.1:6379/0", redis_url)
+        .replace("listname = eventqueue", f"listname = {listname}")
+    )
+    return ini
+
+
+def test_a_dying_worker_is_logged_and_started_again(tmp_path, redis_url, listname):
+    """A handler that does not import: the worker exits, the dev server says so and retries."""
+    ini = dev_ini(tmp_path, redis_url, listname)
+    port = free_port()
+    output = tmp_path / "serve.log"
+    env = {**os.environ, "NOTIFIER_STORAGE_URL": str(tmp_path / "db.sqlite")}
+    command = [NOTIFIER, "serve", str(ini), "--dev", "--port", str(port)]
+    with output.open("wb") as log:
+        server = subprocess.Popen(
+            [*command, "--handler", "nosuchmodule:handle"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for(lambda: output.read_text().count("exited with status 1") >= 2, timeout=60)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    text = output.read_text()
+    assert "notifier: --handler: no module named 'nosuchmodule'" in text
+    name = "worker nosuchmodule:handle on listener redis"
+    assert f"{name} (pid " in text
+    assert ") exited with status 1; starting it again in 1s" in text
+    assert ") exited with status 1; starting it again in 2s" in text  # backoff
+
+
+def test_workers_find_handlers_beside_the_ini_and_on_pythonpath(tmp_path, redis_url, listname):
+    """PYTHONPATH is extended for the dev server's worker, never replaced."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "elsewhere.py").write_text("SEEN = 'seen'\n")
+    (tmp_path / "handlers.py").write_text(
+        "import pathlib, elsewhere\n"
+        "def handle(event):\n"
+        f"    pathlib.Path({str(tmp_path / 'handled')!r}).write_text(elsewhere.SEEN)\n"
+    )
+    ini = dev_ini(tmp_path, redis_url, listname)
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(lib), "NOTIFIER_STORAGE_URL": str(tmp_path / "db")}
+    output = tmp_path / "serve.log"
+    command = [NOTIFIER, "serve", str(ini), "--dev", "--port", str(port)]
+    with output.open("wb") as log:
+        server = subprocess.Popen(
+            [*command, "--handler", "handlers:handle"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for(lambda: server_answers(port), timeout=60)
+        post_record(f"http://127.0.0.1:{port}")
+        wait_for((tmp_path / "handled").exists, timeout=30)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert (tmp_path / "handled").read_text() == "seen"
+    assert "exited with" not in output.read_text()

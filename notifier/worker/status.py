@@ -79,12 +79,21 @@ class TtyStatus:
         self.interval = interval
 
     def report(self, name: str, stats: WorkerStats, depth: int | None) -> None:
-        self.stream.write(f"\r\x1b[K{name}: {stats.summary(depth)}")
+        line = stats.summary(depth)
+        if depth is not None:
+            line = f"{bar(stats.processed, stats.processed + depth)} {line}"
+        self.stream.write(f"\r\x1b[K{name}: {line}")
         self.stream.flush()
 
     def finish(self, name: str, stats: WorkerStats) -> None:
         self.stream.write(f"\r\x1b[K{name}: {stats.summary()} in {stats.elapsed:.1f}s\n")
         self.stream.flush()
+
+
+def bar(done: int, total: int, width: int = 20) -> str:
+    """``[#####---------------]``: how much of what was seen so far is done (a burst's progress)."""
+    filled = width if total <= 0 else min(width, width * done // total)
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
 def default_status(stream: TextIO | None = None) -> StatusReporter:
