@@ -218,3 +218,12 @@ def test_the_command_against_a_silent_redis_takes_one_socket_timeout(tmp_path, s
     # From its connection to its exit: one timeout (2 s), not one per retry.
     assert len(silent_server.accepted_at) == 1
     assert 2.0 <= ended - silent_server.accepted_at[0] < 3.5
+
+
+def test_shell_completion_completes_subcommands_and_choices():
+    complete = {"_NOTIFIER_COMPLETE": "bash_complete"}
+    done = notifier(env={**complete, "COMP_WORDS": "notifier se", "COMP_CWORD": "1"})
+    assert done.stdout.splitlines() == ["plain,serve"]
+    words = "notifier init --backend "
+    done = notifier(env={**complete, "COMP_WORDS": words, "COMP_CWORD": "3"})
+    assert done.stdout.splitlines() == ["plain,postgresql", "plain,sqlite"]

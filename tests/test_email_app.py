@@ -15,7 +15,6 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 import textwrap
 import time
 import urllib.request
@@ -28,6 +27,7 @@ from webtest import TestApp
 
 from notifier.settings import SettingsError
 from notifier.storage import OutboxStats, transaction
+from tests.cli import NOTIFIER
 from tests.email_helpers import RECIPIENTS, SENDER, email_settings
 from tests.eventing import ALICE, RECORDS, create_collection, make_app
 from tests.smtp import Received, SmtpServer, free_port
@@ -366,7 +366,7 @@ def test_the_documented_tutorial_mails_a_new_record(
     ini_path = tmp_path / "email.ini"
     ini_path.write_text(ini.replace(documented_smtp, smtp_server.server), encoding="utf-8")
     port = free_port()
-    words = {"python": sys.executable, "email.ini": str(ini_path), "8888": str(port)}
+    words = {"notifier": NOTIFIER, "email.ini": str(ini_path), "8888": str(port)}
     [serve] = commands(serve_block)
     [curl_command] = commands(curl_block)
 

@@ -1,4 +1,4 @@
-"""An example handler for ``notifier-worker workers.example:handle``.
+"""An example handler for ``notifier worker --handler workers.example:handle``.
 
 Raise to have the message retried with backoff (and dead-lettered after
 ``--max-attempts``); return to acknowledge it.  Use ``event.event_id`` to

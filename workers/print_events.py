@@ -2,7 +2,7 @@
 
     python workers/print_events.py [redis_url] [listname]
 
-No acknowledgement: a message is gone once popped.  Use ``notifier-worker``
+No acknowledgement: a message is gone once popped.  Use ``notifier worker``
 when a crash must not lose one.
 """
 

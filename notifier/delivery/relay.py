@@ -5,7 +5,7 @@ listener whose filter matches it, in the same transaction.  After commit the
 dispatcher delivers and removes them.  Whatever is left (a listener raised,
 the process died) the relay delivers later: per listener in outbox order,
 with exponential backoff and jitter, until the attempt limit dead-letters
-the entry where ``notifier-outbox`` can list, replay or purge it.
+the entry where ``notifier outbox`` can list, replay or purge it.
 """
 
 from __future__ import annotations

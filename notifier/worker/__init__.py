@@ -1,4 +1,4 @@
-"""The reliable worker runtime: ``run(handler, config)`` and the ``notifier-worker`` CLI.
+"""The reliable worker runtime: ``run(handler, config)`` (``notifier worker`` runs it).
 
 Guarantees: a claimed message sits in this worker's processing list until the
 handler returns (then it is acknowledged) or raises (then it is retried with
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -24,7 +24,7 @@ from notifier.worker.config import WorkerConfig
 from notifier.worker.runtime import Handler, Runtime
 from notifier.worker.status import LogStatus, StatusReporter, WorkerStats
 
-__all__ = ["Handler", "WorkerConfig", "WorkerStats", "main", "run"]
+__all__ = ["Handler", "WorkerConfig", "WorkerStats", "run"]
 
 
 def run(
@@ -50,10 +50,3 @@ def _install_signals(callback: Callable[[int, FrameType | None], None]) -> dict[
 def _restore_signals(previous: dict[int, Any]) -> None:
     for signum, handler in previous.items():
         signal.signal(signum, handler)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The ``notifier-worker`` console script."""
-    from notifier.worker.cli import worker_main
-
-    return worker_main(argv)
