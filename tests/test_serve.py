@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -186,3 +187,25 @@ def test_workers_find_handlers_beside_the_ini_and_on_pythonpath(tmp_path, redis_
         server.wait(timeout=30)
     assert (tmp_path / "handled").read_text() == "seen"
     assert "exited with" not in output.read_text()
+
+
+def test_pserve_serves_the_shipped_app_ini(tmp_path):
+    """``pserve app.ini`` keeps working beside ``notifier serve``."""
+    port = free_port()
+    ini = tmp_path / "app.ini"
+    ini.write_text((ROOT / "app.ini").read_text().replace("port = 8888", f"port = {port}"))
+    env = {
+        **os.environ,
+        "NOTIFIER_STORAGE_URL": str(tmp_path / "db.sqlite"),
+        "NOTIFIER_EVENT_LISTENERS": "log",
+    }
+    pserve = str(Path(sys.executable).with_name("pserve"))
+    server = subprocess.Popen(
+        [pserve, str(ini)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(lambda: server_answers(port), timeout=60)
+        assert post_record(f"http://127.0.0.1:{port}")["note"] == "kinto"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)

@@ -175,7 +175,7 @@ def start_reloader(ini: str) -> None:
     import hupper
 
     if not hupper.is_active():
-        hupper.start_reloader("notifier.cli.main.main", reload_interval=1)  # does not return
+        hupper.start_reloader("notifier.cli.main.main", reload_interval=1, shutdown_interval=10)
     hupper.get_reloader().watch_files([os.path.abspath(ini)])
 
 
