@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import signal
 import subprocess
@@ -14,8 +13,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.cli import webhook as webhook_command
+from notifier.cli.main import main as notifier_main
 from notifier.delivery.events import ResourceChanged
+from notifier.listeners import Rejected
 from notifier.listeners.webhook import listener_from_ini
 from notifier.queue.protocol import dead_letters
 from notifier.settings import SettingsError
@@ -124,9 +124,6 @@ def test_the_worker_needs_a_webhook_listener(
     )
 
 
-# -- python -m notifier.cli.webhook ------------------------------------------------------
-
-
 @dataclasses.dataclass
 class Ran:
     returncode: int
@@ -136,20 +133,22 @@ class Ran:
 
 @pytest.fixture
 def command(capsys: pytest.CaptureFixture[str]) -> Callable[..., Ran]:
-    """Run ``python -m notifier.cli.webhook`` in this process (one test runs it for real)."""
+    """Run ``notifier webhook-...`` in this process (one test runs the real command)."""
 
     def run_command(*args: str) -> Ran:
-        status = webhook_command.main(args)
+        status = notifier_main(list(args))
         out, err = capsys.readouterr()
         return Ran(status, out, err)
 
     return run_command
 
 
-def test_the_module_runs(tmp_path: Path, receiver: Receiver, redis_url: str, listname: str) -> None:
+def test_the_notifier_command_runs(
+    tmp_path: Path, receiver: Receiver, redis_url: str, listname: str
+) -> None:
     ini = worker_ini(tmp_path, receiver.url, redis_url, listname)
     result = subprocess.run(
-        [sys.executable, "-m", "notifier.cli.webhook", "status", ini, "--listener", "hook"],
+        [sys.executable, "-m", "notifier.cli", "webhook-status", ini, "--listener", "hook"],
         env=ENV, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert (result.returncode, result.stdout) == (
@@ -158,57 +157,58 @@ def test_the_module_runs(tmp_path: Path, receiver: Receiver, redis_url: str, lis
     )
 
 
-def test_test_command_pings_each_endpoint(
+def test_webhook_test_pings_each_endpoint(
     tmp_path: Path, receiver: Receiver, redis_url: str, listname: str, command: Callable[..., Ran]
 ) -> None:
     ini = worker_ini(tmp_path, f"{receiver.url} http://127.0.0.1:9/down", redis_url, listname)
     receiver.answers = [201]
 
-    result = command("test", ini, "--listener", "hook")
+    result = command("webhook-test", ini, "--listener", "hook")
 
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 1
     first, second = result.stdout.splitlines()
     assert first == f"http://127.0.0.1:{receiver.port}/...: 201 '{{\"status\": 201}}'"
     assert second.startswith("http://127.0.0.1:9/...: failed: Unavailable: ")
-    payload = verified(receiver.received[0])
-    assert payload["bucket_id"] == "notifier-webhook-test"
+    assert result.stderr == (
+        "notifier: webhook-test: not every endpoint of listener hook answered 2xx\n"
+    )
+    assert verified(receiver.received[0])["bucket_id"] == "notifier-webhook-test"
 
 
-def test_test_command_exits_0_when_all_answer_2xx_and_2_on_bad_settings(
+def test_webhook_test_exits_0_when_all_answer_2xx_and_1_on_bad_settings(
     tmp_path: Path, receiver: Receiver, redis_url: str, listname: str, command: Callable[..., Ran]
 ) -> None:
     ini = worker_ini(tmp_path, receiver.url, redis_url, listname)
-    assert command("test", ini, "--listener", "hook").returncode == 0
+    assert command("webhook-test", ini, "--listener", "hook").returncode == 0
     bad = worker_ini(tmp_path, receiver.url, redis_url, listname, timeout="never")
-    result = command("test", bad, "--listener", "hook")
-    assert result.returncode == 2
-    assert result.stderr == (
-        "python -m notifier.cli.webhook: error: notifier.event_listeners.hook.timeout:"
-        " expected a number >= 0.001 (got 'never')\n"
+    result = command("webhook-test", bad, "--listener", "hook")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "notifier: notifier.event_listeners.hook.timeout: expected a number >= 0.001"
+        " (got 'never')\n",
     )
 
 
-def test_status_and_enable_commands(
+def test_webhook_status_and_enable(
     tmp_path: Path, receiver: Receiver, redis_url: str, listname: str, command: Callable[..., Ran]
 ) -> None:
     ini = worker_ini(tmp_path, receiver.url, redis_url, listname)
     receiver.answers = [410]
     handler = listener_from_ini(ini, "hook")
-    with pytest.raises(Exception, match="410 Gone"):
+    with pytest.raises(Rejected, match="410 Gone"):
         handler(record_event("create", new={"id": "a"}))
     handler.close()
     label = f"http://127.0.0.1:{receiver.port}/..."
 
-    status = command("status", ini, "--listener", "hook")
+    status = command("webhook-status", ini, "--listener", "hook")
     assert status.stdout.startswith(f"{label}: disabled, answered 410 Gone at ")
-    unknown = command("enable", ini, "--listener", "hook", "--url", "http://x/")
-    assert (unknown.returncode, unknown.stdout) == (
-        2,
-        "error: 'http://x/' is not a URL of listener hook\n",
+    unknown = command("webhook-enable", ini, "--listener", "hook", "--url", "http://x/")
+    assert (unknown.returncode, unknown.stderr) == (
+        1,
+        "notifier: --url: not a URL of listener hook (got 'http://x/')\n",
     )
-    enable = command("enable", ini, "--listener", "hook", "--url", receiver.url)
+    enable = command("webhook-enable", ini, "--listener", "hook", "--url", receiver.url)
     assert (enable.returncode, enable.stdout) == (0, f"{label}: enabled\n")
-    assert command("status", ini, "--listener", "hook").stdout == f"{label}: enabled\n"
-    again = command("enable", ini, "--listener", "hook")
+    assert command("webhook-status", ini, "--listener", "hook").stdout == f"{label}: enabled\n"
+    again = command("webhook-enable", ini, "--listener", "hook")
     assert again.stdout == "nothing to enable: no endpoint was disabled\n"
-    assert json.loads(receiver.received[0].body)["record_id"] == "a"

@@ -6,9 +6,9 @@ group of subcommands) holds its click command, and the work itself lives in
 plain functions beside it that other code and tests call directly
 (``serve.serve``, ``outbox.replay``, ``queue.purge``...).
 
-Adding a subcommand is one line: write a module with a click command, say
-``notifier/cli/webhook_test.py`` with ``command = click.command("webhook-test")(...)``,
-then add ``"webhook-test": "notifier.cli.webhook_test:command"`` to
+Adding a subcommand is one line: write a module with a click command, as
+``notifier/cli/webhook.py`` has ``test_command = click.command("webhook-test")(...)``,
+then add ``"webhook-test": "notifier.cli.webhook:test_command"`` to
 ``SUBCOMMANDS`` in ``notifier/cli/main.py``.  Take the INI with
 ``@ini_argument`` and ``read_ini``, raise ``CommandError(thing, problem,
 value)`` (or let a ``SettingsError`` through) for an expected failure, ask

@@ -23,6 +23,9 @@ SUBCOMMANDS: dict[str, str] = {
     "queue": "notifier.cli.queue:group",
     "outbox": "notifier.cli.outbox:group",
     "email-test": "notifier.cli.email_test:command",
+    "webhook-test": "notifier.cli.webhook:test_command",
+    "webhook-status": "notifier.cli.webhook:status_command",
+    "webhook-enable": "notifier.cli.webhook:enable_command",
 }
 
 

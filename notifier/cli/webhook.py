@@ -1,102 +1,120 @@
-"""Operator commands for a webhook listener: send a signed ping, show and enable endpoints.
+"""``notifier webhook-test``, ``webhook-status``, ``webhook-enable``: a webhook's endpoints.
 
-    python -m notifier.cli.webhook test app.ini --listener hook
-    python -m notifier.cli.webhook status app.ini --listener hook
-    python -m notifier.cli.webhook enable app.ini --listener hook [--url URL]
+    notifier webhook-test [INI] --listener hook
+    notifier webhook-status [INI] --listener hook
+    notifier webhook-enable [INI] --listener hook [--url URL]
 
-``test`` reads the INI as the application does (environment overrides
-included), POSTs one signed sample event to each endpoint, disabled ones
-too, and prints each answer: exit 0 when every endpoint answered 2xx, 1
-otherwise, 2 when the settings are wrong.  ``enable`` undoes what a 410 Gone
-did (every endpoint of the listener, or the one ``--url`` names); replay the
-listener's dead letters afterwards to send what the endpoint missed.
+``webhook-test`` reads the INI as the application does (environment
+overrides included), POSTs one signed sample event to each endpoint,
+disabled ones too, and prints each answer; it exits 0 when every endpoint
+answered 2xx, and 1 otherwise or for a bad setting.  ``webhook-enable``
+undoes what a 410 Gone did (every endpoint of the listener, or the one
+``--url`` names); replay the listener's outbox dead letters afterwards to
+send what the endpoint missed.  The logic is in plain functions
+(``run_test``, ``run_status``, ``run_enable``) that print through ``out``.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
+import click
+
+from notifier.cli.common import (
+    CommandError,
+    Failure,
+    ini_argument,
+    read_ini,
+    reading,
+    traceback_option,
+)
 from notifier.listeners.webhook import WebhookListener, ping, webhook_from_ini
-from notifier.settings import SettingsError
-
-PROG = "python -m notifier.cli.webhook"
 
 Print = Callable[[str], None]
 
 
-def run_test(listener: WebhookListener, out: Print) -> int:
-    """Ping each endpoint; 0 when all answered 2xx, else 1."""
-    status = 0
+def run_test(listener: WebhookListener, out: Print) -> bool:
+    """Ping each endpoint, printing each answer; True when all answered 2xx."""
+    ok = True
     for endpoint, answer in ping(listener):
         if isinstance(answer, str):
             out(f"{endpoint.label}: failed: {answer}")
-            status = 1
+            ok = False
             continue
         out(f"{endpoint.label}: {answer.status} {answer.body[:200]!r}")
-        if not answer.ok:
-            status = 1
-    return status
+        ok = ok and answer.ok
+    return ok
 
 
-def run_status(listener: WebhookListener, out: Print) -> int:
-    """Print each endpoint and whether it is disabled; 0."""
+def run_status(listener: WebhookListener, out: Print) -> None:
+    """Print each endpoint and whether a 410 Gone disabled it."""
     for endpoint in listener.settings.endpoints:
         reason = listener.states.is_disabled(endpoint)
         out(f"{endpoint.label}: {'disabled, ' + reason if reason else 'enabled'}")
-    return 0
 
 
-def run_enable(listener: WebhookListener, url: str | None, out: Print) -> int:
-    """Enable the listener's endpoints (or the one ``url`` names); 2 for an unknown URL."""
+def run_enable(listener: WebhookListener, url: str | None, out: Print) -> None:
+    """Enable the listener's endpoints, or the one ``url`` names (CommandError if none does)."""
     endpoints = list(listener.settings.endpoints)
     if url is not None:
         endpoints = [endpoint for endpoint in endpoints if endpoint.url == url]
         if not endpoints:
-            out(f"error: {url!r} is not a URL of listener {listener.name}")
-            return 2
+            raise CommandError("--url", f"not a URL of listener {listener.name}", url)
     enabled = listener.states.enable(endpoints)
     for endpoint in enabled:
         out(f"{endpoint.label}: enabled")
     if not enabled:
         out("nothing to enable: no endpoint was disabled")
-    return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; return the exit status."""
-    args = _parser().parse_args(argv)
+def open_listener(ini: str, name: str) -> WebhookListener:
+    """The webhook listener ``name`` of the INI; one-line errors for a bad INI or listener."""
+    path = read_ini(ini)
+    with reading(ini):
+        return webhook_from_ini(path, name)
+
+
+def listener_option(function: Callable[..., None]) -> Callable[..., None]:
+    return click.option("--listener", required=True, help="The webhook listener's name.")(function)
+
+
+@click.command("webhook-test")
+@ini_argument
+@listener_option
+@traceback_option
+def test_command(ini: str, listener: str) -> None:
+    """POST a signed sample event to each endpoint of a webhook listener; print the answers."""
+    hook = open_listener(ini, listener)
     try:
-        listener = webhook_from_ini(args.ini, args.listener)
-    except (SettingsError, OSError, LookupError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
-    try:
-        if args.command == "test":
-            return run_test(listener, print)
-        if args.command == "status":
-            return run_status(listener, print)
-        return run_enable(listener, args.url, print)
+        ok = run_test(hook, click.echo)
     finally:
-        listener.close()
+        hook.close()
+    if not ok:
+        raise Failure(f"webhook-test: not every endpoint of listener {listener} answered 2xx")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n", 1)[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    for name, text in (
-        ("test", "POST a signed sample event to each endpoint and print the answers"),
-        ("status", "show which endpoints a 410 Gone disabled"),
-        ("enable", "enable disabled endpoints again"),
-    ):
-        command = commands.add_parser(name, help=text, description=text)
-        command.add_argument("ini", help="the application's INI file, e.g. app.ini")
-        command.add_argument("--listener", required=True, help="the webhook listener's name")
-        if name == "enable":
-            command.add_argument("--url", help="only this endpoint (as written in the INI)")
-    return parser
+@click.command("webhook-status")
+@ini_argument
+@listener_option
+@traceback_option
+def status_command(ini: str, listener: str) -> None:
+    """Show which endpoints of a webhook listener a 410 Gone disabled."""
+    hook = open_listener(ini, listener)
+    try:
+        run_status(hook, click.echo)
+    finally:
+        hook.close()
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+@click.command("webhook-enable")
+@ini_argument
+@listener_option
+@click.option("--url", help="Only this endpoint (as written in the INI).")
+@traceback_option
+def enable_command(ini: str, listener: str, url: str | None) -> None:
+    """Enable the endpoints of a webhook listener that a 410 Gone disabled."""
+    hook = open_listener(ini, listener)
+    try:
+        run_enable(hook, url, click.echo)
+    finally:
+        hook.close()

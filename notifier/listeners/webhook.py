@@ -134,7 +134,7 @@ class WebhookListener(ListenerBase):
         self.states.disable(endpoint, reason)
         log.error(
             "webhook listener %s: %s %s; disabled until an operator enables it"
-            " (python -m notifier.cli.webhook enable INI --listener %s)",
+            " (notifier webhook-enable INI --listener %s)",
             self.name,
             endpoint.label,
             reason,
