@@ -1,4 +1,4 @@
-"""The queue's defaults are named once, in notifier.queue.defaults."""
+"""The Redis defaults (queue and stream) are named once, in notifier.queue.defaults."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from notifier.cli.source import resolve_source, source_options
 from notifier.queue import defaults
 from tests.helpers import ROOT
 
-NAMED = {defaults.URL: "URL", defaults.LISTNAME: "LISTNAME"}
+NAMED = {defaults.URL, defaults.LISTNAME, defaults.STREAM, defaults.STREAM_MAXLEN}
 
 
 def test_no_module_spells_a_queue_default_itself():

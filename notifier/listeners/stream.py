@@ -17,6 +17,7 @@ import redis
 
 from notifier.delivery.events import ResourceChanged
 from notifier.listeners import ListenerBase, listener_name
+from notifier.queue import defaults
 from notifier.queue.connection import check_url, connect, redact
 from notifier.settings import Section, check_known_keys
 
@@ -25,8 +26,6 @@ log = logging.getLogger(__name__)
 OWN_KEYS = ("url", "stream", "maxlen", "pool_size", "pool_timeout", "socket_timeout")
 DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
 
-DEFAULT_STREAM = "eventstream"
-DEFAULT_MAXLEN = 100_000
 #: The one field of each stream entry.
 FIELD = "message"
 
@@ -34,9 +33,7 @@ FIELD = "message"
 class StreamListener(ListenerBase):
     """XADD each event's message to ``stream``, trimmed to about ``maxlen`` entries."""
 
-    def __init__(
-        self, client: redis.Redis, stream: str, maxlen: int, name: str = "stream"
-    ) -> None:
+    def __init__(self, client: redis.Redis, stream: str, maxlen: int, name: str = "stream") -> None:
         self.client = client
         self.stream = stream
         self.maxlen = maxlen
@@ -90,8 +87,8 @@ def load_from_config(config: Any, prefix: str) -> StreamListener:
         pool_timeout=section.float("pool_timeout", 5.0),
         socket_timeout=section.float("socket_timeout", 2.0, minimum=0.001),
     )
-    stream = section.str("stream", DEFAULT_STREAM)
-    maxlen = section.int("maxlen", DEFAULT_MAXLEN, minimum=1)
+    stream = section.str("stream", defaults.STREAM)
+    maxlen = section.int("maxlen", defaults.STREAM_MAXLEN, minimum=1)
     name = listener_name(prefix)
     log.info("stream listener %s: %s stream %r maxlen~%d", name, redact(url), stream, maxlen)
     return StreamListener(client, stream, maxlen, name=name)
