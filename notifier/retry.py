@@ -2,8 +2,10 @@
 
 Capped exponential backoff with jitter.  The relay builds its policy from
 ``notifier.outbox.*``, the worker runtime from its own arguments; both ask the
-same type the same question.  Imports only ``notifier.settings``: no Pyramid,
-no Redis, no storage.
+same type the same question.
+
+Never imports: ``pyramid``, ``redis``, ``notifier.storage``, ``notifier.delivery``,
+``notifier.worker``, ``notifier.http``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Every reader takes the full INI key, so an error can name it together with
 the value it got and what would have been accepted.  Validation happens at
 start-up, in ``includeme``, never on the first request.
+
+Never imports: ``notifier.*``, ``pyramid`` (everything in notifier stands on it).
 """
 
 from __future__ import annotations
@@ -161,6 +163,19 @@ def load_settings(
             merged[key] = environ[name]
     merged.update(_listener_keys_from_environ(merged, environ))
     return merged
+
+
+def read_ini(config_uri: str, name: str | None = None) -> dict[str, Any]:
+    """The ``[app:<name>]`` settings of an INI file (``main`` by default), merged as above.
+
+    Read through plaster, PasteDeploy's loader (``%(here)s``, ``config_uri#name``),
+    rather than ``pyramid.paster``: a worker reads the app's INI without loading
+    Pyramid.  Raises OSError/LookupError for a missing file or section.
+    """
+    import plaster
+
+    loader = plaster.get_loader(config_uri, protocols=["wsgi"])
+    return load_settings(loader.get_wsgi_app_settings(name))
 
 
 def _listener_keys_from_environ(

@@ -14,4 +14,6 @@ then add ``"webhook-test": "notifier.cli.webhook:test_command"`` to
 value)`` (or let a ``SettingsError`` through) for an expected failure, ask
 with ``confirm(question, yes)`` before destroying anything, and report long
 work with ``progress(label, total)``: all in ``notifier.cli.common``.
+
+Imported only by: ``notifier.cli`` (and the tests).
 """

@@ -6,6 +6,12 @@ its settings under ``prefix`` (for example
 event: usually an instance of a ``ListenerBase`` subclass.  The dispatcher
 applies the filter settings (``actions``, ``resources``, ``buckets``,
 ``collections``, ``ids``), so a listener only ever sees events it wants.
+
+Owns the contract (this module) and the listeners shipped with notifier
+(log, redis, stream, email).  May import ``notifier.delivery``'s event and
+outcome types, ``notifier.queue`` and ``notifier.settings``.
+
+Never imports: ``notifier.http``, ``notifier.worker``, ``notifier.cli``.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ prefix, after the core API and before the listeners are loaded.  A plugin's
 
 This package may import notifier.settings and notifier.http's directives;
 the plugins under it (accounts, flush) are what it imports lazily.
+
+Never imports: ``notifier.worker``, ``notifier.cli``.
 """
 
 from __future__ import annotations

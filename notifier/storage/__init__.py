@@ -5,6 +5,12 @@ collections, ``/buckets/b/collections/c`` for records) and a resource name.
 A backend hands out one ``Session`` per request: one transaction, committed
 or rolled back as a whole.  ``tests/test_storage_conformance.py`` is the suite any
 backend must pass.
+
+Owns the interface, the SQLite and PostgreSQL backends and their schema
+migrations.  May import ``notifier.settings``; everything else stands on it.
+
+Never imports: ``notifier.http``, ``notifier.delivery``, ``notifier.listeners``,
+``notifier.queue``, ``notifier.worker``, ``notifier.cli``.
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@ Concurrency is threads, one worker id (processing list) per thread: handlers
 are mostly I/O (mail, HTTP, databases), threads share one connection pool and
 one signal handler, and a crash of the process is handled by the reaper like
 any other.  For CPU-bound handlers run more processes.
+
+May import ``notifier.queue``, ``notifier.retry``, ``notifier.settings`` and
+``notifier.delivery.events`` (the event a handler gets).
+
+Never imports: ``notifier.http``, ``pyramid``, ``notifier.storage``, ``notifier.cli``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any
 from notifier.queue import defaults
 from notifier.queue.connection import check_url
 from notifier.retry import RetryPolicy
-from notifier.settings import Section, load_settings
+from notifier.settings import Section, read_ini
 
 #: Largest batch one claim script moves (Lua's unpack() has a stack limit).
 MAX_BATCH = 1000
@@ -64,9 +64,7 @@ class WorkerConfig:
         Raises SettingsError naming ``notifier.event_listeners.<name>.url`` when it
         is missing or not a Redis URL.
         """
-        from pyramid.paster import get_appsettings
-
-        settings = load_settings(get_appsettings(path))
+        settings = read_ini(path)
         section = Section(settings, f"notifier.event_listeners.{listener_name}.")
         url = check_url(section.key("url"), section.str("url"))
         listname = section.str("listname", defaults.LISTNAME)
