@@ -20,9 +20,7 @@ import webtest
 import notifier
 from notifier.dev.redis_server import PrivateRedis, redis_answers
 from notifier.http.auth import hmac_digest
-from notifier.storage import Storage
-from notifier.storage.postgresql import PostgreSQLStorage, migrate_from_settings
-from notifier.storage.sqlite import SQLiteStorage
+from notifier.storage.postgresql import migrate_from_settings
 from tests.smtp import SmtpServer
 
 
@@ -198,15 +196,3 @@ def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str
         "notifier.storage_url": request.getfixturevalue("postgresql_migrated_url"),
         "notifier.storage_pool_size": "4",
     }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    """Each backend in turn, empty: the conformance suites run every test on both."""
-    backend: Storage
-    if request.param == "sqlite":
-        backend = SQLiteStorage(str(tmp_path / "conformance.sqlite"))
-    else:
-        backend = PostgreSQLStorage(request.getfixturevalue("postgresql_migrated_url"), pool_size=4)
-    yield backend
-    backend.close()

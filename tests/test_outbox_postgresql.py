@@ -18,9 +18,9 @@ from notifier.delivery.relay import Relay
 from notifier.retry import RetryPolicy
 from notifier.storage import OutboxEntry, transaction
 from notifier.storage.postgresql import PostgreSQLStorage
+from notifier.storage.testing.helpers import in_thread
 from tests.conftest import SECRET
 from tests.helpers import start, stop, wait_for
-from tests.storage_helpers import in_thread
 
 EVERYTHING: EventFilter = lambda event: True  # noqa: E731
 

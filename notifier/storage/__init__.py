@@ -3,8 +3,8 @@
 Objects live under a ``parent_id`` (``""`` for buckets, ``/buckets/b`` for
 collections, ``/buckets/b/collections/c`` for records) and a resource name.
 A backend hands out one ``Session`` per request: one transaction, committed
-or rolled back as a whole.  ``tests/test_storage_conformance.py`` is the suite any
-backend must pass.
+or rolled back as a whole.  ``notifier.storage.testing`` is the conformance
+suite any backend must pass (docs/storage.md).
 
 Owns the interface, the SQLite and PostgreSQL backends and their schema
 migrations.  May import ``notifier.settings``; everything else stands on it.

@@ -1,4 +1,4 @@
-"""Helpers of the storage conformance suites: work on another thread, so another connection."""
+"""What the conformance tests share: a collection's path, writes, reads on another thread."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from notifier.storage import Storage, transaction
+
+RECORDS = "/buckets/b/collections/c"
 
 
 def in_thread(function: Callable[[], Any]) -> Any:
@@ -23,3 +25,9 @@ def read(storage: Storage, function: Callable[[Any], Any]) -> Any:
             return function(session)
 
     return in_thread(run)
+
+
+def create_records(storage: Storage, *records: dict[str, Any]) -> list[dict[str, Any]]:
+    """Create ``records`` under ``RECORDS`` in one transaction; return what ``create`` gave."""
+    with transaction(storage) as session:
+        return [session.create("record", RECORDS, record) for record in records]
