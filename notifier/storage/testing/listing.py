@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from notifier.storage import Filter, Op, Selection, Sort, Storage, transaction
 from notifier.storage.testing.helpers import RECORDS, create_records, read
 
-DATA = [
+DATA: list[dict[str, Any]] = [
     {"id": "r1", "n": 1, "s": "a", "flag": True, "nested": {"x": 1}, "mixed": 5},
     {"id": "r2", "n": 2, "s": "b", "flag": False, "nested": {"x": 2}, "mixed": "5"},
     {"id": "r3", "n": 10, "s": "B", "nested": {"x": "10"}, "mixed": None},
@@ -80,6 +81,11 @@ FILTERS = [
 
 def ids(objects: list[dict[str, Any]]) -> list[str]:
     return [obj["id"] for obj in objects]
+
+
+def list_records(session: Any, selection: Selection) -> list[dict[str, Any]]:
+    objects: list[dict[str, Any]] = session.list("record", RECORDS, selection)
+    return objects
 
 
 def sorted_ids(storage: Storage, *sorting: Sort) -> list[str]:
@@ -216,18 +222,12 @@ class ListingConformance:
         seen: list[str] = []
         last: dict[str, Any] | None = None
         while True:
-            groups = []
+            groups: list[list[Filter]] = []
             if last is not None:
                 groups = [[Filter("g", Op.EQ, last["g"]), Filter("id", Op.GT, last["id"])]]
                 groups.append([Filter("g", Op.GT, last["g"])])
-            page = read(
-                storage,
-                lambda s, groups=groups: s.list(
-                    "record",
-                    RECORDS,
-                    Selection(sorting=[Sort("g"), Sort("id")], pagination=groups, limit=6),
-                ),
-            )
+            selection = Selection(sorting=[Sort("g"), Sort("id")], pagination=groups, limit=6)
+            page = read(storage, partial(list_records, selection=selection))
             if not page:
                 break
             seen += ids(page)
