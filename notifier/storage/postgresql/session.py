@@ -18,7 +18,6 @@ from notifier.storage import (
     ObjectExists,
     Permissions,
     Selection,
-    StorageError,
 )
 from notifier.storage.postgresql.conditions import JSONBConditions
 from notifier.storage.postgresql.outbox import PostgreSQLOutbox
@@ -55,18 +54,6 @@ class PostgreSQLSession(PostgreSQLOutbox):
         row = self._execute(sql, (parent_id, resource, object_id)).fetchone()
         return None if row is None or row[2] else _to_object(row)
 
-    def _next_timestamp(self, resource: str, parent_id: str) -> int:
-        row = self._execute(
-            "INSERT INTO timestamps (parent_id, resource, last_modified)"
-            f" VALUES (%s, %s, {_NOW_MS}) ON CONFLICT (parent_id, resource) DO UPDATE"
-            f" SET last_modified = GREATEST({_NOW_MS}, timestamps.last_modified + 1)"
-            " RETURNING last_modified",
-            (parent_id, resource),
-        ).fetchone()
-        if row is None:  # an upsert that updates returns its row; this cannot happen
-            raise StorageError(f"{self.storage.name}: no timestamp for {parent_id}/{resource}")
-        return int(row[0])
-
     def _store(
         self,
         resource: str,
@@ -75,24 +62,46 @@ class PostgreSQLSession(PostgreSQLOutbox):
         deleted: bool = False,
         over_tombstone_only: bool = False,
     ) -> dict[str, Any]:
-        stamp = self._next_timestamp(resource, parent_id)
+        """Write the object with the list's next stamp, in one statement (one round trip).
+
+        The stamp comes from an upsert of the list's ``timestamps`` row (see the
+        package docstring), in the same statement as the object's insert.
+        ``over_tombstone_only``: a live object with this id makes the insert a
+        no-op that returns no row; the list's timestamp then goes back to its
+        newest object's (what it was: every stamp the upsert gives is written to
+        an object) and ObjectExists is raised.
+        """
         data = stored_data(obj)
         replace = " WHERE objects.deleted = 1" if over_tombstone_only else ""
         row = self._execute(
-            "INSERT INTO objects (parent_id, resource, id, last_modified, deleted, data)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (parent_id, resource, id) DO UPDATE"
+            "WITH stamp AS (INSERT INTO timestamps (parent_id, resource, last_modified)"
+            f" VALUES (%(parent)s, %(resource)s, {_NOW_MS}) ON CONFLICT (parent_id, resource)"
+            f" DO UPDATE SET last_modified = GREATEST({_NOW_MS}, timestamps.last_modified + 1)"
+            " RETURNING last_modified)"
+            " INSERT INTO objects (parent_id, resource, id, last_modified, deleted, data)"
+            " SELECT %(parent)s, %(resource)s, %(id)s, stamp.last_modified, %(deleted)s, %(data)s"
+            " FROM stamp ON CONFLICT (parent_id, resource, id) DO UPDATE"
             " SET last_modified = EXCLUDED.last_modified, deleted = EXCLUDED.deleted,"
-            f" data = EXCLUDED.data{replace} RETURNING id",
-            (parent_id, resource, obj["id"], stamp, int(deleted), Jsonb({} if deleted else data)),
+            f" data = EXCLUDED.data{replace} RETURNING last_modified",
+            {
+                "parent": parent_id,
+                "resource": resource,
+                "id": obj["id"],
+                "deleted": int(deleted),
+                "data": Jsonb({} if deleted else data),
+            },
         ).fetchone()
-        if row is None:  # a concurrent create committed first
+        if row is None:  # a live object has this id
+            self._execute(
+                "UPDATE timestamps SET last_modified = (SELECT max(last_modified) FROM objects"
+                " WHERE parent_id = %(parent)s AND resource = %(resource)s)"
+                " WHERE parent_id = %(parent)s AND resource = %(resource)s",
+                {"parent": parent_id, "resource": resource},
+            )
             raise ObjectExists(self.get(resource, parent_id, obj["id"]) or {"id": obj["id"]})
-        return written_object(obj["id"], stamp, data, deleted)
+        return written_object(obj["id"], int(row[0]), data, deleted)
 
     def create(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:
-        existing = self.get(resource, parent_id, obj["id"])
-        if existing is not None:
-            raise ObjectExists(existing)
         return self._store(resource, parent_id, obj, over_tombstone_only=True)
 
     def update(self, resource: str, parent_id: str, obj: dict[str, Any]) -> dict[str, Any]:

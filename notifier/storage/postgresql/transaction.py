@@ -9,7 +9,7 @@ refused" becomes a StorageError, which the app turns into a 503.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -62,7 +62,7 @@ class Transaction:
         return self._connection
 
     def _execute(
-        self, query: str | sql.Composed, params: Sequence[Any] = ()
+        self, query: str | sql.Composed, params: Sequence[Any] | Mapping[str, Any] = ()
     ) -> psycopg.Cursor[Any]:
         connection = self._begin()
         try:
