@@ -37,6 +37,7 @@ from http_servers import (
     smtp_sink,
     write_ini,
 )
+from kinto_server import kinto_server
 from wrk_runner import Load, run_wrk
 
 POST_BODY = json.dumps({"data": {"title": "hello", "n": 1, "tags": ["a", "b"]}})
@@ -134,8 +135,9 @@ CREATE_CASES = (
 
 
 def create_records(redis_url: str, plan: Plan) -> dict[str, Any]:
-    """(1) POST .../records: the three ceilings and notifier's cases side by side, then
-    notifier with an email worker beside it."""
+    """(1) POST .../records: the three ceilings, notifier's cases and Kinto 26 (with
+    kinto-redis, memory and PostgreSQL) side by side, then notifier with an email worker
+    beside it."""
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     with ExitStack() as stack:
@@ -149,6 +151,9 @@ def create_records(redis_url: str, plan: Plan) -> dict[str, Any]:
                 notifier_for(listeners, redis_url, plan, postgresql=postgresql)
             )
             targets.append(Target(case, ini_port(ini), pid, CREATE))
+        for backend, url in (("memory", None), ("postgresql", plan.postgresql)):
+            port, pid = stack.enter_context(kinto_server(stack, redis_url, url, plan.server_cpu))
+            targets.append(Target(f"kinto_26_{backend}", port, pid, CREATE))
         results = interleave(targets, plan)
         for target in targets:
             results[target.name]["rss_mb"] = peak_rss_mb(target.pid)
