@@ -177,3 +177,10 @@ def test_an_unreachable_redis_is_one_line_naming_it():
     line = one_line_error(notifier("queue", "depth", "--url", url))
     assert line.startswith(f"notifier: redis at {url}: Error 111 connecting to 127.0.0.1:")
     assert line.endswith("Connection refused")
+
+
+def test_queue_alone_is_depth_and_a_typo_is_named(redis_url, listname, capsys):
+    assert main(["--url", redis_url, "--listname", listname]) == 0
+    assert capsys.readouterr().out.startswith("queued 0\ndelayed 0\ndead 0\n")
+    assert main(["dpth"]) == 2
+    assert capsys.readouterr().err == "notifier: no such command 'dpth' (did you mean 'depth'?)\n"

@@ -81,6 +81,31 @@ def app_settings(ini: str, name: str = "main") -> dict[str, Any]:
         return load_settings(get_appsettings(path, name=name))
 
 
+class DefaultGroup(click.Group):
+    """A group that runs ``default`` when no subcommand is named.
+
+    ``notifier queue``, ``notifier queue other.ini --watch`` and ``notifier
+    queue depth other.ini --watch`` are then the same command, as users of
+    ``rq info`` expect.  A mistyped subcommand still gets "did you mean".
+    """
+
+    def __init__(self, *args: Any, default: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default = default
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        first = args[0] if args else ""
+        if first in self.commands or first in ctx.help_option_names:
+            return super().parse_args(ctx, args)
+        if first and not first.startswith("-") and not os.path.exists(first):
+            from notifier.settings import suggestion
+
+            hint = suggestion(first, self.commands)
+            if hint:
+                raise click.UsageError(f"no such command {first!r}{hint}", ctx)
+        return super().parse_args(ctx, [self.default, *args])
+
+
 def ini_argument(function: F) -> F:
     """The optional INI argument every subcommand takes, defaulting to ./app.ini."""
     return click.argument(

@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from notifier.cli.common import (
+    DefaultGroup,
     confirm,
     ini_argument,
     read_ini,
@@ -111,12 +112,9 @@ def _print(result: Any) -> None:
     click.echo(json.dumps(result, indent=2))
 
 
-@click.group("outbox", invoke_without_command=True)
-@click.pass_context
-def group(ctx: click.Context) -> None:
+@click.group("outbox", cls=DefaultGroup, default="stats")
+def group() -> None:
     """The outbox: events waiting for their listeners, and dead letters."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(stats_command)
 
 
 @group.command("stats")

@@ -21,7 +21,14 @@ from typing import Any
 import click
 import redis
 
-from notifier.cli.common import confirm, ini_argument, progress, traceback_option, yes_option
+from notifier.cli.common import (
+    DefaultGroup,
+    confirm,
+    ini_argument,
+    progress,
+    traceback_option,
+    yes_option,
+)
 from notifier.cli.source import Source, resolve_source, source_options, unreachable
 from notifier.cli.watch import Sample, watch, watch_options
 from notifier.queue import protocol as queue
@@ -106,12 +113,9 @@ def queue_command(name: str, help: str) -> Callable[[Callable[..., Any]], click.
     return decorate
 
 
-@click.group("queue", invoke_without_command=True)
-@click.pass_context
-def group(ctx: click.Context) -> None:
+@click.group("queue", cls=DefaultGroup, default="depth")
+def group() -> None:
     """A Redis queue: depth, in-flight messages, workers, dead letters."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(depth)
 
 
 @watch_options
