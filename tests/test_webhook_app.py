@@ -15,7 +15,8 @@ import pytest
 from webtest import TestApp
 
 from notifier import shutdown
-from notifier.listeners import webhook_settings
+from notifier.listeners import Rejected, webhook_settings
+from tests.email_helpers import record_event
 from tests.eventing import ALICE, RECORDS, create_collection, listener
 from tests.smtp import free_port
 from tests.webhook_helpers import (
@@ -69,9 +70,7 @@ def create(app: TestApp, record_id: str, data: dict[str, object] | None = None) 
     app.put_json(f"{RECORDS}/{record_id}", {"data": data or {}}, headers=ALICE, status=201)
 
 
-def test_each_event_is_posted_signed_with_the_queue_message(
-    make: Make, receiver: Receiver
-) -> None:
+def test_each_event_is_posted_signed_with_the_queue_message(make: Make, receiver: Receiver) -> None:
     app = make(receiver.url, resources="record")
     create_collection(app)
     create(app, "r1", {"title": "Hi"})
@@ -174,9 +173,7 @@ def test_a_slow_receiver_is_timed_out_and_retried(make: Make, receiver: Receiver
     assert len({r.header("webhook-id") for r in requests}) == 1
 
 
-def test_410_disables_the_endpoint_everywhere_until_enabled(
-    make: Make, receiver: Receiver
-) -> None:
+def test_410_disables_the_endpoint_everywhere_until_enabled(make: Make, receiver: Receiver) -> None:
     receiver.answers = [410]
     app = make(receiver.url, {"notifier.outbox.max_attempts": "2"}, resources="record")
     create_collection(app)
@@ -251,3 +248,53 @@ def test_record_data_cannot_add_or_change_a_header(make: Make, receiver: Receive
     )
     assert request.header("webhook-id") == payload["event_id"] != "forged"
     assert payload["impacted_objects"][0]["new"]["title"] == evil
+
+
+def test_an_event_id_that_is_not_a_header_value_is_refused_unsent(receiver: Receiver) -> None:
+    hook = build(hook_settings(receiver.url))
+    forged = record_event("create", new={"id": "r1"}, event_id="x\r\nX-Injected: 1")
+    try:
+        with pytest.raises(Rejected, match="cannot be a webhook-id"):
+            hook(forged)
+    finally:
+        hook.close()
+    assert receiver.received == []
+
+
+def test_with_two_urls_a_gone_one_is_skipped_and_the_other_keeps_going(
+    make: Make, receiver: Receiver
+) -> None:
+    gone = Receiver().start()
+    try:
+        gone.answers = [410]
+        app = make(f"{gone.url} {receiver.url}", resources="record")
+        create_collection(app)
+        create(app, "r1")
+        create(app, "r2")
+
+        assert [r.status for r in gone.received] == [410]
+        assert [json.loads(r.body)["record_id"] for r in receiver.wait_for(2)] == ["r1", "r2"]
+        assert (backlog(app), dead_letters(app)) == (0, [])
+        gone_health, ok_health = app.get("/v1/__heartbeat__").json["hook"]["endpoints"]
+        assert gone_health["disabled"].startswith("answered 410 Gone")
+        assert ok_health["disabled"] is None
+    finally:
+        gone.stop()
+
+
+def test_with_two_urls_a_failure_at_one_retries_the_event_for_both(
+    make: Make, receiver: Receiver
+) -> None:
+    failing = Receiver().start()
+    try:
+        failing.answers = [500]
+        app = make(f"{receiver.url} {failing.url}", resources="record")
+        create_collection(app)
+        create(app, "r1")
+        relay_until(app, lambda: backlog(app) == 0)
+
+        assert [r.status for r in failing.received] == [500, 200]
+        ids = [r.header("webhook-id") for r in receiver.received + failing.received]
+        assert len(ids) == 4 and len(set(ids)) == 1
+    finally:
+        failing.stop()
