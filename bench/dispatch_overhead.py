@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from notifier.delivery import filters
-from notifier.delivery.acks import PendingAcks
-from notifier.delivery.dispatcher import Dispatcher, build_event
+from notifier.delivery.changes import AfterCommit, BeforeCommit, Change, RequestTransaction
+from notifier.delivery.dispatcher import Dispatcher
+from notifier.delivery.events import ResourceChanged
 from notifier.delivery.loader import LoadedListener
-from notifier.http.transaction import AfterCommit, BeforeCommit, Change, RequestTransaction
 from notifier.listeners import ListenerBase
 from notifier.retry import RetryPolicy
 from notifier.storage import transaction
@@ -63,9 +63,9 @@ def listeners(count: int, filtered: bool) -> list[LoadedListener]:
 
 def pure_dispatch(dispatcher: Dispatcher, changes: list[Change]) -> float:
     start = time.perf_counter()
-    events = [build_event(change, None) for change in changes]
-    for delivery in dispatcher.match(events):
-        delivery.listener.deliver(delivery.events)
+    events = [ResourceChanged.of_change(change) for change in changes]
+    for loaded in dispatcher.listeners:
+        loaded.deliver([event for event in events if loaded.wants(event)])
     return time.perf_counter() - start
 
 
@@ -90,8 +90,7 @@ def with_outbox(dispatcher: Dispatcher, storage: SQLiteStorage, changes: list[Ch
 def measure(args: argparse.Namespace, filtered: bool, outbox: bool, folder: Path) -> dict:
     loaded = listeners(args.listeners, filtered)
     storage = SQLiteStorage(str(folder / f"bench-{filtered}-{outbox}.sqlite"))
-    # As the app by default: delivered entries leave with the next write.
-    dispatcher = Dispatcher(storage, loaded, RetryPolicy(), PendingAcks(storage, delay=0.2))
+    dispatcher = Dispatcher(storage, loaded, RetryPolicy())
     changes = make_changes(args.events)
     samples = []
     for _ in range(args.runs):
@@ -101,7 +100,6 @@ def measure(args: argparse.Namespace, filtered: bool, outbox: bool, folder: Path
             else pure_dispatch(dispatcher, changes)
         )
         samples.append(elapsed / (args.events * args.listeners) * 1e6)
-    dispatcher.acks.flush()
     return {
         "filtered": filtered,
         "outbox": outbox,

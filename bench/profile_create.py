@@ -126,7 +126,6 @@ def main() -> None:
                 print(profiler.output_text(unicode=False, color=False, show_all=False))
             print(f"mean per request: {mean * 1e6:.0f} us ({args.listeners or 'no listeners'})")
             print(f"without a profiler: {post_many(app, args.requests) * 1e6:.0f} us")
-            app.app.registry.notifier_dispatcher.acks.flush()
     finally:
         server.close()
 

@@ -35,7 +35,6 @@ DEFAULTS: dict[str, str] = {
     "outbox.backoff_base": "1.0",
     "outbox.backoff_max": "300",
     "outbox.lease": "30",
-    "outbox.ack_delay": "0.2",
     "relay.in_process": "true",
     "relay.interval": "1.0",
 }

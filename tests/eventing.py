@@ -49,13 +49,13 @@ def app_factory(tmp_path: Path, backend: Mapping[str, str]) -> Iterator[Callable
 
 def session_class(app: TestApp) -> type:
     """The class of the app's sessions, for a test that injects a fault into it."""
-    session = app.app.registry.notifier_storage.session(write=False)
+    session = app.app.registry.notifier.storage.session(write=False)
     session.rollback()
     return type(session)
 
 
 def listener(app: TestApp, name: str) -> Any:
-    for loaded in app.app.registry.notifier_dispatcher.listeners:
+    for loaded in app.app.registry.notifier.listeners:
         if loaded.name == name:
             return loaded.listener
     raise KeyError(name)

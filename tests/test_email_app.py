@@ -50,14 +50,12 @@ def user_id(app: TestApp) -> str:
 
 
 def outbox_stats(app: TestApp) -> OutboxStats:
-    """The outbox once the deletes of delivered entries are applied (they wait for a write)."""
-    app.app.registry.notifier_dispatcher.acks.flush()
-    with transaction(app.app.registry.notifier_storage, write=False) as session:
+    with transaction(app.app.registry.notifier.storage, write=False) as session:
         return session.outbox_stats()
 
 
 def relay_rounds(app: TestApp, rounds: int = 10) -> None:
-    relay = app.app.registry.notifier_relay
+    relay = app.app.registry.notifier.relay
     for _ in range(rounds):
         time.sleep(0.005)  # past the 1 ms backoff
         relay.run_once()

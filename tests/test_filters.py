@@ -63,7 +63,7 @@ def test_read_is_an_opt_in_action(tmp_path):
     app = with_listeners(tmp_path, "rec", **{"notifier.event_listeners.rec.actions": "read"})
     write_a_bit(app)
     assert listener(app, "rec").events == []
-    assert app.app.registry.notifier_reads_wanted
+    assert app.app.registry.notifier.reads_wanted
 
 
 def event(action="create", resource="record", bucket="b", collection="c", object_id="r"):

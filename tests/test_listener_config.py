@@ -94,8 +94,8 @@ def test_unknown_key_under_a_listener_prefix_gets_a_suggestion(tmp_path):
         tmp_path, **{L: "log", f"{L}.log.use": "notifier.listeners.log", f"{L}.log.levle": "DEBUG"}
     )
     assert message == (
-        "notifier.event_listeners.log.levle: unknown setting for listener 'log'"
-        " (did you mean 'level'?); known here: actions, buckets, collections, ids, level,"
+        "notifier.event_listeners.log.levle: unknown setting"
+        " (did you mean 'level'?); accepted here: actions, buckets, collections, ids, level,"
         " logger, resources, use"
     )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from notifier.cli.main import main as notifier_main
+from notifier.delivery.changes import BeforeCommit
 from notifier.storage import StorageError, transaction
 from tests.cli import NOTIFIER
 from tests.eventing import (
@@ -39,19 +40,13 @@ def make(tmp_path, backend_settings):
     yield from app_factory(tmp_path, backend_settings)
 
 
-def raw_stats(app):
-    with transaction(app.app.registry.notifier_storage, write=False) as session:
+def stats(app):
+    with transaction(app.app.registry.notifier.storage, write=False) as session:
         return session.outbox_stats()
 
 
-def stats(app):
-    """The outbox once the deletes of delivered entries are applied (they wait for a write)."""
-    app.app.registry.notifier_dispatcher.acks.flush()
-    return raw_stats(app)
-
-
 def relay_until_quiet(app, rounds=20):
-    relay = app.app.registry.notifier_relay
+    relay = app.app.registry.notifier.relay
     for _ in range(rounds):
         time.sleep(0.005)
         relay.run_once()
@@ -91,28 +86,53 @@ def test_delivered_events_leave_the_outbox(make):
     assert stats(app).backlog == 0
 
 
-def test_delivered_events_leave_the_outbox_soon_without_another_write(make):
-    app = make("rec", **{"notifier.outbox.ack_delay": "0.05"})
+def test_a_rolled_back_request_leaves_other_requests_deliveries_settled(make):
+    """The code that delivered an entry deletes it; no other request's transaction does.
+
+    On the old main, a delivered entry's delete rode the next write: when that
+    write rolled back, the entry stayed and was delivered again.
+    """
+    app = make("rec")
     create_collection(app)
-    deadline = time.monotonic() + 5
-    while raw_stats(app).backlog and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert raw_stats(app).backlog == 0
+
+    def fail_before_commit(event: BeforeCommit) -> None:
+        if event.request.path.endswith("/r1"):
+            raise RuntimeError("injected fault before commit")
+
+    app.app.registry.registerHandler(fail_before_commit, (BeforeCommit,))
+    app.put_json(f"{RECORDS}/r0", {"data": {}}, headers=ALICE, status=201)
+    app.put_json(f"{RECORDS}/r1", {"data": {}}, headers=ALICE, status=500)
+    assert stats(app).backlog == 0
+    relay_until_quiet(app)
+    ids = [e.payload.get("record_id") for e in listener(app, "rec").events]
+    assert ids == [None, None, "r0"]
 
 
-def test_the_next_write_carries_the_deletes_of_delivered_events(make):
-    app = make("rec", **{"notifier.outbox.ack_delay": "60"})
-    create_collection(app)  # two writes: the second deleted the first's entry
-    assert raw_stats(app).backlog == 1
-    app.post_json(RECORDS, {"data": {"n": 1}}, headers=ALICE, status=201)
-    assert raw_stats(app).backlog == 1
-    assert len(listener(app, "rec").events) == 3
+def test_no_double_delivery_when_the_lease_is_short(make):
+    """Entries are deleted right after delivery, so a short lease does not resend them.
 
-
-def test_ack_delay_zero_deletes_delivered_events_at_once(make):
-    app = make("rec", **{"notifier.outbox.ack_delay": "0"})
+    On the old main, the deletes waited ``ack_delay`` (0.2 s) for a write to
+    ride: with a shorter lease the relay delivered every event a second time.
+    """
+    lease = 0.05
+    app = make("rec", **{"notifier.outbox.lease": str(lease), "notifier.relay.interval": "0.01"})
+    relay = app.app.registry.notifier.relay
     create_collection(app)
-    assert raw_stats(app).backlog == 0
+    for n in range(10):
+        app.put_json(f"{RECORDS}/r{n}", {"data": {}}, headers=ALICE, status=201)
+    written = time.monotonic()
+    rounds = 0
+
+    def leases_ran_out() -> bool:
+        nonlocal rounds
+        relay.run_once()  # any entry still in the outbox would be delivered again here
+        rounds += 1
+        return rounds >= 5 and time.monotonic() - written > 3 * lease
+
+    wait_for(leases_ran_out)
+    ids = [e.event_id for e in listener(app, "rec").events]
+    assert len(ids) == 12 and len(set(ids)) == 12
+    assert stats(app).backlog == 0
 
 
 def test_a_rolled_back_batch_delivers_nothing(make, monkeypatch):
@@ -182,7 +202,7 @@ def test_dead_letters_after_the_attempt_limit_then_replay(make, capsys):
     app.put_json("/v1/buckets/b", {}, headers=ALICE)
     relay_until_quiet(app)
     assert (stats(app).backlog, stats(app).dead) == (0, 1)
-    with transaction(app.app.registry.notifier_storage) as session:
+    with transaction(app.app.registry.notifier.storage) as session:
         [dead] = session.outbox_dead(10)
         assert dead.attempts == 3
         assert dead.last_error == "ConnectionError: refusing call 3 on purpose"
@@ -211,9 +231,9 @@ port = 0
 
 def test_outbox_cli_lists_replays_and_purges_dead_letters(tmp_path, capsys):
     ini = write_ini(tmp_path, "")
-    from notifier import configure_from_ini
+    from notifier.app import configure_from_ini
 
-    storage = configure_from_ini(str(ini)).registry.notifier_storage
+    storage = configure_from_ini(str(ini)).registry.notifier.storage
     with transaction(storage) as session:
         from notifier.storage import OutboxEntry
 
@@ -312,3 +332,23 @@ def test_heartbeat_reports_the_outbox_backlog(make):
     outbox = app.get("/v1/__heartbeat__").json["outbox"]
     assert outbox["backlog"] == 1 and outbox["dead"] == 0
     assert outbox["oldest_age_seconds"] >= 0
+
+
+def test_read_events_skip_the_outbox_and_are_not_dropped_while_writes_wait(make, monkeypatch):
+    """On the old main, a listener with failed writes pending silently lost its read events."""
+    app = make(
+        "rec",
+        **{"notifier.event_listeners.rec.actions": "create read", "notifier.outbox.lease": "60"},
+    )
+    rec = listener(app, "rec")
+    added = []
+    cls = session_class(app)
+    original = cls.outbox_add
+    monkeypatch.setattr(cls, "outbox_add", lambda self, es: added.extend(es) or original(self, es))
+    rec.fail_first = 1  # the bucket's create fails: the listener is backlogged
+    app.put_json("/v1/buckets/b", {}, headers=ALICE, status=201)
+    assert stats(app).backlog == 1
+    added.clear()
+    app.get("/v1/buckets/b", headers=ALICE, status=200)
+    assert [(e.action, e.payload["bucket_id"]) for e in rec.events] == [("read", "b")]
+    assert added == [] and stats(app).backlog == 1

@@ -45,7 +45,7 @@ def test_a_plugin_listener_gets_events_after_the_ini_ones(tmp_path: Path) -> Non
     )
     app.put_json("/v1/buckets/b", {}, headers=ALICE)
     app.put_json("/v1/buckets/b/collections/hello", {}, headers=ALICE)
-    names = [each.name for each in app.app.registry.notifier_dispatcher.listeners]
+    names = [each.name for each in app.app.registry.notifier.listeners]
     assert names == ["rec", "greeting"]
     [event] = listener(app, "greeting").events
     assert event.payload["collection_id"] == "hello"
@@ -131,4 +131,4 @@ def test_a_plugin_listener_whose_name_the_ini_uses_is_a_conflict(tmp_path: Path)
 
 def test_plugins_are_included_in_order(tmp_path: Path) -> None:
     app = make_app(tmp_path, **{"notifier.includes": "notifier.plugins.flush " + GREETING})
-    assert list(app.app.registry.notifier_capabilities)[-2:] == ["flush_endpoint", "greeting"]
+    assert list(app.app.registry.notifier.capabilities)[-2:] == ["flush_endpoint", "greeting"]

@@ -84,9 +84,7 @@ def private_redis():
 def test_writes_succeed_while_redis_is_down_and_every_event_arrives_in_order(
     tmp_path, private_redis, listname
 ):
-    # Delivered entries wait to be deleted (ack_delay): r0..r2's must not count as a backlog.
-    waiting_acks = {"notifier.outbox.ack_delay": "60"}
-    app = queue_app(tmp_path, private_redis.url, listname, **FAST_RETRIES, **waiting_acks)
+    app = queue_app(tmp_path, private_redis.url, listname, **FAST_RETRIES)
     create_collection(app)
     put = lambda n: app.put_json(f"{RECORDS}/r{n}", {"data": {}}, headers=ALICE, status=201)  # noqa: E731
     for n in range(3):
@@ -97,7 +95,7 @@ def test_writes_succeed_while_redis_is_down_and_every_event_arrives_in_order(
     private_redis.start()
     put(8)  # Redis is back, but r3..r7 still wait: r8 must not overtake them
     client = redis.Redis.from_url(private_redis.url, socket_timeout=5)
-    relay = app.app.registry.notifier_relay
+    relay = app.app.registry.notifier.relay
     deadline = time.monotonic() + 20
     while client.llen(listname) < 6 and time.monotonic() < deadline:
         relay.run_once()

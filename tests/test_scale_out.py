@@ -56,6 +56,8 @@ notifier.event_listeners.redis.use = notifier.listeners.redis
 notifier.event_listeners.redis.url = {redis_url}
 notifier.event_listeners.redis.listname = {listname}
 notifier.event_listeners.redis.resources = record
+notifier.event_listeners.redis.pool_timeout = 0.5
+notifier.event_listeners.redis.socket_timeout = 1
 
 [server:main]
 use = egg:waitress#main

@@ -43,7 +43,7 @@ def gated(storage_settings: dict[str, str]) -> Iterator[tuple[Any, Any]]:
             "notifier.event_listeners.gate.use": "tests.listeners.gate",
         },
     )
-    (loaded,) = app.registry.notifier_dispatcher.listeners
+    (loaded,) = app.registry.notifier.listeners
     try:
         yield app, loaded.listener
     finally:

@@ -98,7 +98,7 @@ def test_the_app_refuses_to_start_on_an_unmigrated_database(
         notifier.main({}, **app_settings(postgresql_schema_url))
     migrate_from_settings({"notifier.storage_url": postgresql_schema_url})
     app = notifier.main({}, **app_settings(postgresql_schema_url))
-    app.registry.notifier_storage.close()
+    app.registry.notifier.storage.close()
 
 
 def test_a_newer_schema_is_refused(url: str) -> None:
@@ -245,7 +245,7 @@ def test_config_postgresql_ini_starts_with_the_url_from_the_environment(
     settings = get_appsettings(str(ini), name="main")
     monkeypatch.setenv("NOTIFIER_STORAGE_URL", url)
     app = notifier.main({"here": str(ini.parent)}, **settings)
-    storage = app.registry.notifier_storage
+    storage = app.registry.notifier.storage
     try:
         assert isinstance(storage, PostgreSQLStorage)
         assert storage.pool_size == 10

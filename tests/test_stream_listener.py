@@ -115,9 +115,7 @@ def test_app_writes_reach_the_stream_in_commit_order(tmp_path, redis_url, redis_
     assert messages[-1]["impacted_objects"][0]["new"]["n"] == 2
 
 
-def test_events_written_while_redis_is_down_arrive_in_order_through_the_outbox(
-    tmp_path, listname
-):
+def test_events_written_while_redis_is_down_arrive_in_order_through_the_outbox(tmp_path, listname):
     server = PrivateRedis().start()
     try:
         app = stream_app(tmp_path, server.url, listname)
@@ -127,7 +125,7 @@ def test_events_written_while_redis_is_down_arrive_in_order_through_the_outbox(
             app.put_json(f"{RECORDS}/r{n}", {"data": {}}, headers=ALICE, status=201)
         server.start()
         client = redis.Redis.from_url(server.url, socket_timeout=5)
-        relay = app.app.registry.notifier_relay
+        relay = app.app.registry.notifier.relay
         deadline = time.monotonic() + 20
         # The private server keeps nothing across its restart: only r0..r2 are new.
         while client.xlen(listname) < 3 and time.monotonic() < deadline:

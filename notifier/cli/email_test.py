@@ -91,5 +91,6 @@ def _email_listener(ini: str, name: str) -> EmailListener:
     if not isinstance(listener, EmailListener):
         key = f"notifier.event_listeners.{name}.use"
         problem = "this command needs an email listener (use = notifier.listeners.email)"
-        raise CommandError(key, problem, type(listener).__name__)
+        shown = getattr(listener, "target", listener)  # the function inside an Adapted
+        raise CommandError(key, problem, type(shown).__name__)
     return listener

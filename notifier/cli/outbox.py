@@ -31,6 +31,7 @@ from notifier.cli.common import (
 )
 from notifier.cli.watch import Sample, watch, watch_options
 from notifier.delivery.relay import Relay, now_ms
+from notifier.state import state_of
 from notifier.storage import Storage, transaction
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 def app_registry(ini: str) -> Any:
     """The registry of the INI's app, configured as ``pserve`` would, without serving."""
-    from notifier import configure_from_ini
+    from notifier.app import configure_from_ini
 
     path = read_ini(ini)
     with reading(ini):
@@ -46,12 +47,12 @@ def app_registry(ini: str) -> Any:
 
 
 def storage_of(registry: Any) -> Storage:
-    storage: Storage = registry.notifier_storage
-    return storage
+    return state_of(registry).storage
 
 
 def relay_of(registry: Any) -> tuple[Relay, float]:
-    return registry.notifier_relay, float(registry.notifier_relay_interval)
+    state = state_of(registry)
+    return state.relay, state.relay_interval
 
 
 def stats(storage: Storage) -> dict[str, Any]:

@@ -1,125 +1,102 @@
 """The synchronous dispatcher: events of a committed write go to the INI's listeners.
 
-Before commit, the request's changes become ``ResourceChanged`` events and
-their matching deliveries go into the outbox, inside the transaction.  After
-commit, each listener gets its events in INI order, in the request thread; a
-listener that raises is logged and left to the relay, and neither fails the
-response nor stops the other listeners.
+Before commit, the request's changes become events and, for each listener
+whose filter matches, a write's event goes into the outbox, inside the
+transaction.  After commit, each listener gets its events in INI order, in
+the request thread; then the dispatcher, which owns those outbox entries,
+deletes the delivered ones and reschedules the failed ones, in a small
+transaction of its own.  A listener that raises is logged and left to the
+relay; it neither fails the response nor stops the other listeners.
+
+Read events (a listener's ``actions = read``) are delivered once, after the
+response's commit, and never touch the outbox: they are not retried, and a
+listener's backlog of writes does not hold them back.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from pyramid.config import Configurator
-from pyramid.request import Request
-
-from notifier.delivery.acks import PendingAcks
+from notifier.delivery.changes import AfterCommit, BeforeCommit
 from notifier.delivery.events import ResourceChanged
-from notifier.delivery.loader import LoadedListener, load_listeners
-from notifier.delivery.relay import Relay, describe, now_ms, retry_at
-from notifier.http.transaction import AfterCommit, BeforeCommit, Change, current
+from notifier.delivery.loader import LoadedListener
+from notifier.delivery.relay import now_ms, settle
 from notifier.retry import RetryPolicy
-from notifier.settings import Section
 from notifier.storage import OutboxEntry, Session, Storage, transaction
 
 log = logging.getLogger(__name__)
 
-ENVIRON_KEY = "notifier.deliveries"
-
-
-def build_event(change: Change, request: Request | None) -> ResourceChanged:
-    """The event of one change: Kinto's payload keys, plus ``event_id``."""
-    payload: dict[str, Any] = {
-        "action": change.action,
-        "uri": change.uri,
-        "resource_name": change.resource_name,
-        "user_id": change.user_id,
-        "timestamp": change.new["last_modified"],
-        "event_id": uuid.uuid4().hex,
-        **change.parents,
-        f"{change.resource_name}_id": change.new["id"],
-    }
-    impacted: dict[str, Any] = {"new": change.new}
-    if change.old is not None:
-        impacted = {"old": change.old, "new": change.new}
-    return ResourceChanged(payload, [impacted], request)
-
 
 @dataclass
 class Delivery:
-    """The events one listener gets from one request.
+    """What one listener gets from one request, after commit.
 
-    ``by_relay`` when earlier events of that listener still wait in the
-    outbox: the relay delivers these after them, so the listener keeps
-    commit order.
+    ``events`` are delivered in the request thread; ``owned`` are the keys of
+    the outbox entries this delivery removes or reschedules afterwards (the
+    writes among ``events``; reads have none).  When earlier events of the
+    listener still wait in the outbox, the request's writes are left to the
+    relay (which keeps commit order) and only its reads are delivered here.
     """
 
     listener: LoadedListener
     events: list[ResourceChanged] = field(default_factory=list)
-    by_relay: bool = False
+    owned: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Dispatcher:
-    """Matches events to listeners, records them in the outbox and delivers them."""
+    """Matches events to listeners, records writes in the outbox and delivers them."""
 
     def __init__(
         self,
         storage: Storage,
         listeners: Sequence[LoadedListener],
         policy: RetryPolicy,
-        acks: PendingAcks | None = None,
         lease: float = 30.0,
     ) -> None:
         self.storage = storage
-        self.listeners = list(listeners)
+        #: The app's list: listeners registered later (``config.add_listener``) join it.
+        self.listeners = listeners
         self.policy = policy
         self.lease = lease
-        self.acks = acks if acks is not None else PendingAcks(storage, delay=0)
         self.backlogged: set[str] = set()
 
-    def match(self, events: Sequence[ResourceChanged]) -> list[Delivery]:
-        deliveries = []
-        for loaded in self.listeners:
-            mine = [event for event in events if loaded.wants(event)]
-            if mine:
-                deliveries.append(Delivery(loaded, mine))
-        return deliveries
-
     def before_commit(self, event: BeforeCommit) -> None:
-        changes = event.transaction.changes
-        if not changes or not self.listeners:
+        transaction_ = event.transaction
+        if not transaction_.changes or not self.listeners:
             return
-        if any(change.action != "read" for change in changes):
-            # A write session: carry the deletes of earlier deliveries.  First, so
-            # that _behind counts only entries still waiting for delivery.
-            self.acks.delete_in(event.transaction.session)
-        events = [build_event(change, event.request) for change in changes]
-        deliveries = self.match(events)
-        for delivery in deliveries:
-            delivery.by_relay = self._behind(event.transaction.session, delivery.listener.name)
+        events = [ResourceChanged.of_change(c, event.request) for c in transaction_.changes]
         now = now_ms()
-        lease = now + int(self.lease * 1000)
-        # Reads are not writes: they are delivered once, after the response, never retried.
-        messages = {e.event_id: e.to_json() for e in events if e.action != "read"}
-        entries = [
-            OutboxEntry(
-                e.event_id,
-                d.listener.name,
-                messages[e.event_id],
-                next_attempt_at=now if d.by_relay else lease,
-                created_at=now,
-            )
-            for d in deliveries
-            for e in d.events
-            if e.action != "read"
-        ]
-        event.transaction.session.outbox_add(entries)
-        event.request.environ[ENVIRON_KEY] = deliveries
+        entries: list[OutboxEntry] = []
+        for loaded in self.listeners:
+            mine = [e for e in events if loaded.wants(e)]
+            if not mine:
+                continue
+            delivery = Delivery(loaded)
+            writes = [e for e in mine if e.action != "read"]
+            by_relay = bool(writes) and self._behind(transaction_.session, loaded.name)
+            due = now if by_relay else now + int(self.lease * 1000)
+            for e in mine:
+                if e.action == "read":
+                    delivery.events.append(e)
+                    continue
+                entries.append(
+                    OutboxEntry(
+                        e.event_id,
+                        loaded.name,
+                        e.outbox_record(),
+                        next_attempt_at=due,
+                        created_at=now,
+                    )
+                )
+                if not by_relay:
+                    delivery.events.append(e)
+                    delivery.owned.append((e.event_id, loaded.name))
+            if delivery.events:
+                transaction_.deliveries.append(delivery)
+        if entries:
+            transaction_.session.outbox_add(entries)
 
     def _behind(self, session: Session, name: str) -> bool:
         """Do earlier events of listener ``name`` still wait for the relay?
@@ -135,73 +112,48 @@ class Dispatcher:
         return False
 
     def after_commit(self, event: AfterCommit) -> None:
-        deliveries: list[Delivery] = event.request.environ.pop(ENVIRON_KEY, [])
-        direct = [delivery for delivery in deliveries if not delivery.by_relay]
-        if direct:
-            self.deliver(direct)
+        deliveries = event.transaction.deliveries
+        event.transaction.deliveries = []
+        if deliveries:
+            self.deliver(deliveries)
 
     def deliver(self, deliveries: Sequence[Delivery]) -> None:
-        """Call each listener in INI order; record what was delivered and what failed."""
+        """Call each listener in INI order, then settle the outbox entries they own."""
         done: list[tuple[str, str]] = []
-        failed: list[tuple[Delivery, str]] = []
+        failed: list[tuple[tuple[str, str], BaseException]] = []
         for delivery in deliveries:
             name = delivery.listener.name
             try:
                 delivery.listener.deliver(delivery.events)
             except Exception as error:
                 log.exception(
-                    "listener %s failed on event(s) %s; the outbox relay will retry",
+                    "listener %s failed on event(s) %s%s",
                     name,
                     ", ".join(e.event_id for e in delivery.events),
+                    "; the outbox relay will retry" if delivery.owned else "",
                 )
-                failed.append((delivery, describe(error)))
-                self.backlogged.add(name)
+                if delivery.owned:
+                    self.backlogged.add(name)
+                failed.extend((key, error) for key in delivery.owned)
                 continue
-            done.extend((e.event_id, name) for e in delivery.events)
-        self._record(done, failed)
+            done.extend(delivery.owned)
+        if done or failed:
+            self._settle(done, failed)
 
-    def _record(self, done: list[tuple[str, str]], failed: list[tuple[Delivery, str]]) -> None:
-        self.acks.add(done)
-        if not failed:
-            return
+    def _settle(
+        self, done: list[tuple[str, str]], failed: list[tuple[tuple[str, str], BaseException]]
+    ) -> None:
+        """Delete what was delivered and reschedule what failed, in one transaction."""
         try:
             with transaction(self.storage) as session:
-                due = retry_at(self.policy, 1, now_ms())
-                for delivery, error in failed:
-                    for e in delivery.events:
-                        session.outbox_retry((e.event_id, delivery.listener.name), error, due)
+                session.outbox_done(done)
+                now = now_ms()
+                for key, error in failed:
+                    settle(session, self.policy, key, 0, error, now)
         except Exception:
             # The entries stay leased; the relay takes them over when the lease ends.
-            log.exception("could not record failed deliveries in the outbox")
-
-
-def includeme(config: Configurator) -> None:
-    """Load and check the INI's listeners; subscribe the dispatcher; start the relay."""
-    settings = config.get_settings()
-    listeners = list(load_listeners(config, settings))
-    storage: Storage = config.registry.notifier_storage
-    outbox = Section(settings, "notifier.outbox.")
-    policy = RetryPolicy.from_section(outbox)
-    lease = outbox.float("lease", minimum=0.001)
-    delay = outbox.float("ack_delay", minimum=0)
-    dispatcher = Dispatcher(storage, listeners, policy, PendingAcks(storage, delay), lease)
-    config.registry.notifier_dispatcher = dispatcher
-    config.registry.notifier_reads_wanted = any(each.wants_reads for each in listeners)
-    config.registry.notifier_relay = Relay(storage, listeners, policy, lease=lease)
-    config.add_subscriber(dispatcher.before_commit, BeforeCommit)
-    config.add_subscriber(dispatcher.after_commit, AfterCommit)
-    relay = Section(settings, "notifier.relay.")
-    config.registry.notifier_relay_interval = relay.float("interval", minimum=0.01)
-    config.registry.notifier_relay_in_process = relay.bool("in_process")
-    config.add_heartbeat("outbox", outbox_heartbeat)
-    for loaded in listeners:
-        check = getattr(loaded.listener, "heartbeat", None)
-        if callable(check):
-            config.add_heartbeat(loaded.name, lambda request, check=check: check())
-
-
-def outbox_heartbeat(request: Request) -> dict[str, Any]:
-    stats = current(request).session.outbox_stats()
-    oldest = stats.oldest_created_at
-    age = round((now_ms() - oldest) / 1000, 3) if oldest is not None else 0
-    return {"ok": True, "backlog": stats.backlog, "oldest_age_seconds": age, "dead": stats.dead}
+            log.exception(
+                "could not settle %d delivered and %d failed outbox entries",
+                len(done),
+                len(failed),
+            )

@@ -5,17 +5,27 @@ The payload keeps Kinto's keys (``action``, ``uri``, ``resource_name``,
 ``<resource>_id``) and adds ``event_id``, stable across retries, so that a
 consumer can be idempotent.  The message is the payload's JSON with
 ``impacted_objects`` beside it.
+
+An event is built here and nowhere else (``ResourceChanged.of_change``), and
+an outbox row is read and written here (``outbox_record``, ``from_outbox``).
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from notifier.delivery.changes import Change
 
 ACTIONS = ("create", "update", "delete")
 RESOURCES = ("bucket", "collection", "record")
+#: The keys of an outbox record that stores more than the message.
+OUTBOX_MESSAGE = "message"
+OUTBOX_REQUEST = "request"
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,43 @@ class ResourceChanged:
     @cached_property
     def _json(self) -> str:
         return json.dumps(self.message(), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def of_change(cls, change: Change, request: Any = None) -> ResourceChanged:
+        """The event of one change: Kinto's payload keys, plus a fresh ``event_id``."""
+        payload: dict[str, Any] = {
+            "action": change.action,
+            "uri": change.uri,
+            "resource_name": change.resource_name,
+            "user_id": change.user_id,
+            "timestamp": change.new["last_modified"],
+            "event_id": uuid.uuid4().hex,
+            **change.parents,
+            f"{change.resource_name}_id": change.new["id"],
+        }
+        impacted: dict[str, Any] = {"new": change.new}
+        if change.old is not None:
+            impacted = {"old": change.old, "new": change.new}
+        return cls(payload, [impacted], request)
+
+    def outbox_record(self, request: dict[str, Any] | None = None) -> str:
+        """What the outbox stores for this event: the message, and beside it ``request``
+        (what a retry may rebuild a stand-in request from), when there is one.
+
+        Without ``request`` the record is the message itself, as rows always were.
+        """
+        if not request:
+            return self.to_json()
+        return json.dumps({OUTBOX_REQUEST: request, OUTBOX_MESSAGE: self.message()})
+
+    @classmethod
+    def from_outbox(cls, text: str | bytes) -> tuple[ResourceChanged, dict[str, Any]]:
+        """The event of an outbox record, and the request data stored beside it."""
+        record = json.loads(text)
+        if isinstance(record, dict) and OUTBOX_MESSAGE in record:
+            event = cls.from_message(record[OUTBOX_MESSAGE])
+            return event, dict(record.get(OUTBOX_REQUEST) or {})
+        return cls.from_json(text), {}
 
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> ResourceChanged:

@@ -2,9 +2,12 @@
 
 Kinto's grammar: ``notifier.event_listeners = a b``, then
 ``notifier.event_listeners.a.use = dotted.module`` and a's own keys under
-``notifier.event_listeners.a.``.  A key under that prefix that neither the
-listener nor the dispatcher reads is refused, with the closest known key
-suggested: the loader learns what a listener reads by watching it read.
+``notifier.event_listeners.a.``.  A module that declares its keys
+(``SETTINGS_KEYS``, as the built-ins do) has any other key under its prefix
+refused, with the closest known key suggested, before it loads.  A module
+that declares none reads its settings however it likes (``settings.items()``
+included) and its keys are not checked.  What it returns is checked against
+the listener contract (``notifier.delivery.contract``).
 """
 
 from __future__ import annotations
@@ -14,10 +17,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from notifier.delivery.contract import ContractError, HeartbeatResult, Listener, checked_listener
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.filters import FILTER_KEYS, EventFilter, filter_from_settings
-from notifier.listeners import Listener
-from notifier.settings import Section, SettingsError, as_list, load_settings, suggestion
+from notifier.settings import (
+    Section,
+    SettingsError,
+    as_list,
+    check_known_keys,
+    load_settings,
+    suggestion,
+)
 
 PREFIX = "notifier.event_listeners"
 BUILT_IN = (
@@ -30,12 +40,16 @@ BUILT_IN = (
 
 @dataclass
 class LoadedListener:
-    """A listener with its INI name and the filter the dispatcher applies."""
+    """A checked listener with its INI name and the filter the dispatcher applies."""
 
     name: str
     listener: Listener
     event_filter: EventFilter
     wants_reads: bool = False
+
+    def __post_init__(self) -> None:
+        # Built directly (a worker, a test): the same check as a listener the INI loads.
+        self.listener = checked_listener(self.listener)
 
     def wants(self, event: ResourceChanged) -> bool:
         return self.event_filter(event)
@@ -46,56 +60,16 @@ class LoadedListener:
             self.deliver([event])
 
     def deliver(self, events: Sequence[ResourceChanged]) -> None:
-        deliver = getattr(self.listener, "deliver", None)
-        if callable(deliver):
-            deliver(events)
-            return
-        for event in events:
-            self.listener(event)
+        self.listener.deliver(events)
 
     def close(self) -> None:
-        close = getattr(self.listener, "close", None)
-        if callable(close):
-            close()
+        self.listener.close()
 
+    def heartbeat(self) -> HeartbeatResult:
+        return self.listener.heartbeat()
 
-class WatchedSettings(dict[str, Any]):
-    """The settings dict, remembering which keys were looked up."""
-
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        super().__init__(settings)
-        self.looked_up: set[str] = set()
-
-    def __getitem__(self, key: str) -> Any:
-        self.looked_up.add(key)
-        return super().__getitem__(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.looked_up.add(key)
-        return super().get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        if isinstance(key, str):
-            self.looked_up.add(key)
-        return super().__contains__(key)
-
-
-class WatchedConfig:
-    """Stands for the Configurator while a listener loads; records what it reads."""
-
-    def __init__(self, config: Any, settings: Mapping[str, Any]) -> None:
-        self._config = config
-        self.settings = WatchedSettings(settings)
-
-    def get_settings(self) -> WatchedSettings:
-        return self.settings
-
-    @property
-    def registry(self) -> Any:
-        return getattr(self._config, "registry", None)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._config, name)
+    def timeouts(self) -> Mapping[str, float]:
+        return self.listener.timeouts()
 
 
 def _import_listener_module(key: str, dotted: str) -> Any:
@@ -114,16 +88,14 @@ def _import_listener_module(key: str, dotted: str) -> Any:
         ) from None
 
 
-def _check_keys(name: str, prefix: str, settings: Mapping[str, Any], read: set[str]) -> None:
-    known = {"use", *FILTER_KEYS, *(key[len(prefix) :] for key in read if key.startswith(prefix))}
-    for key in sorted(settings):
-        if key.startswith(prefix) and key[len(prefix) :] not in known:
-            option = key[len(prefix) :]
-            raise SettingsError(
-                key,
-                f"unknown setting for listener {name!r}{suggestion(option, known)};"
-                f" known here: {', '.join(sorted(known))}",
-            )
+def declared_keys(module: Any, use_key: str, dotted: str) -> tuple[str, ...] | None:
+    """The keys ``module`` declares in ``SETTINGS_KEYS``, or None when it declares none."""
+    keys = getattr(module, "SETTINGS_KEYS", None)
+    if keys is None:
+        return None
+    if isinstance(keys, str) or not all(isinstance(key, str) for key in keys):
+        raise SettingsError(use_key, "SETTINGS_KEYS must be a tuple of key names", dotted)
+    return tuple(keys)
 
 
 def _missing_use(settings: Mapping[str, Any], name: str, use_key: str) -> str:
@@ -154,20 +126,16 @@ def load_listener(config: Any, settings: Mapping[str, Any], name: str) -> Loaded
     factory = getattr(module, "load_from_config", None)
     if not callable(factory):
         raise SettingsError(use_key, "the module has no load_from_config(config, prefix)", dotted)
-    watched = WatchedConfig(config, settings)
-    listener = factory(watched, prefix)
-    if not callable(listener):
-        raise SettingsError(
-            use_key,
-            f"load_from_config returned {type(listener).__name__}, not a listener"
-            " (a callable taking the event)",
-            dotted,
-        )
-    _check_keys(name, prefix, settings, watched.settings.looked_up)
+    keys = declared_keys(module, use_key, dotted)
+    if keys is not None:
+        check_known_keys(prefix, settings, ("use", *FILTER_KEYS, *keys))
+    try:
+        listener = checked_listener(factory(config, prefix))
+    except ContractError as error:
+        raise SettingsError(use_key, f"listener {name!r}: {error}", dotted) from None
     chosen = filter_from_settings(Section(settings, prefix))
-    own = getattr(listener, "event_filter", None)
-    if isinstance(own, EventFilter):
-        chosen &= own
+    if listener.event_filter is not None:
+        chosen &= listener.event_filter
     reads = "read" in as_list(settings.get(prefix + "actions", ""))
     return LoadedListener(name, listener, chosen, wants_reads=reads)
 

@@ -18,8 +18,9 @@ from itertools import groupby
 
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.loader import LoadedListener
+from notifier.delivery.outcomes import Rejected
 from notifier.retry import RetryPolicy
-from notifier.storage import OutboxEntry, Storage, transaction
+from notifier.storage import OutboxEntry, OutboxSession, Storage, transaction
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,35 @@ def retry_at(policy: RetryPolicy, failed: int, now: int) -> int | None:
     return None if delay is None else now + int(delay * 1000)
 
 
-def describe(error: BaseException) -> str:
+def describe(error: BaseException | str) -> str:
+    if isinstance(error, str):
+        return error[:2000]
     return f"{type(error).__name__}: {error}"[:2000]
+
+
+def settle(
+    session: OutboxSession,
+    policy: RetryPolicy,
+    key: tuple[str, str],
+    attempts: int,
+    error: BaseException | str,
+    now: int,
+) -> None:
+    """Record a failed delivery of the entry ``key`` (after ``attempts`` earlier ones).
+
+    ``Rejected`` dead-letters it at once; any other failure retries it with
+    backoff until the attempt limit dead-letters it.
+    """
+    due = None if isinstance(error, Rejected) else retry_at(policy, attempts + 1, now)
+    if due is None:
+        log.error(
+            "listener %s: event %s dead-lettered after %d attempt(s): %s",
+            key[1],
+            key[0],
+            attempts + 1,
+            describe(error),
+        )
+    session.outbox_retry(key, describe(error), due)
 
 
 class Relay:
@@ -53,7 +81,8 @@ class Relay:
         lease: float = 30.0,
     ) -> None:
         self.storage = storage
-        self.listeners = {loaded.name: loaded for loaded in listeners}
+        #: The app's list: listeners registered later (``config.add_listener``) join it.
+        self.listeners = listeners
         self.policy = policy
         self.lease = lease
         self.batch_size = batch_size
@@ -69,13 +98,13 @@ class Relay:
         return delivered
 
     def _deliver(self, name: str, entries: list[OutboxEntry]) -> int:
-        loaded = self.listeners.get(name)
+        loaded = next((each for each in self.listeners if each.name == name), None)
         if loaded is None:
             error = f"no listener named {name!r} is configured in this process"
             self._failed(entries, error)
             return 0
         try:
-            loaded.deliver([ResourceChanged.from_json(entry.message) for entry in entries])
+            loaded.deliver([ResourceChanged.from_outbox(entry.message)[0] for entry in entries])
         except Exception as error:
             log.warning(
                 "listener %s failed again on %d event(s) from %s: %s",
@@ -84,27 +113,25 @@ class Relay:
                 entries[0].event_id,
                 describe(error),
             )
-            self._failed(entries, describe(error))
+            self._failed(entries, error)
             return 0
         with transaction(self.storage) as session:
             session.outbox_done([(entry.event_id, entry.listener) for entry in entries])
         log.info("relay delivered %d event(s) to listener %s", len(entries), name)
         return len(entries)
 
-    def _failed(self, entries: list[OutboxEntry], error: str) -> None:
+    def _failed(self, entries: list[OutboxEntry], error: BaseException | str) -> None:
         now = now_ms()
         with transaction(self.storage) as session:
             for entry in entries:
-                due = retry_at(self.policy, entry.attempts + 1, now)
-                if due is None:
-                    log.error(
-                        "listener %s: event %s dead-lettered after %d attempts: %s",
-                        entry.listener,
-                        entry.event_id,
-                        entry.attempts + 1,
-                        error,
-                    )
-                session.outbox_retry((entry.event_id, entry.listener), error, due)
+                settle(
+                    session,
+                    self.policy,
+                    (entry.event_id, entry.listener),
+                    entry.attempts,
+                    error,
+                    now,
+                )
 
     def run_forever(self, stop: threading.Event, interval: float) -> None:
         """Relay until ``stop`` is set; a storage failure waits a round, never crashes.
@@ -130,11 +157,11 @@ class Relay:
             if left <= 0 or self.storage.wait_for_outbox(min(left, STOP_CHECK)):
                 return
 
-    def start_thread(self, interval: float) -> threading.Event:
+    def start_thread(self, interval: float) -> tuple[threading.Event, threading.Thread]:
         """Run the relay in a daemon thread of this process; set the event to stop it."""
         stop = threading.Event()
         thread = threading.Thread(
             target=self.run_forever, args=(stop, interval), name="notifier-relay", daemon=True
         )
         thread.start()
-        return stop
+        return stop, thread

@@ -13,9 +13,9 @@ from pyramid.config import Configurator
 from pyramid.decorator import reify
 from pyramid.request import Request
 
+from notifier.delivery.changes import current
 from notifier.http.auth import principals
 from notifier.http.permissions import Authorizer
-from notifier.http.transaction import current
 
 
 def authorizer(request: Request) -> Authorizer:

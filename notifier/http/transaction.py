@@ -1,19 +1,18 @@
-"""One storage transaction per request, and the changes it made.
+"""The tween that runs one storage transaction per request.
 
-The tween opens a session before the view runs and commits it when the
-response is a success; any error (raised, or a 4xx/5xx response) rolls it
-back.  Around the commit it notifies ``BeforeCommit`` (the outbox writes its
-pending deliveries there, inside the transaction) and ``AfterCommit`` (the
-dispatcher calls the listeners there).  A batch's subrequests share the
-transaction of the batch request.
+The record of the changes and the commit hooks belong to
+``notifier.delivery.changes``; this tween drives them.  It opens a session
+before the view runs and commits it when the response is a success; any
+error (raised, or a 4xx/5xx response) rolls it back.  Around the commit it
+notifies ``BeforeCommit`` (the dispatcher writes the outbox entries there,
+inside the transaction) and ``AfterCommit`` (it delivers them there).  A
+batch's subrequests share the transaction of the batch request.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from pyramid.config import Configurator
 from pyramid.registry import Registry
@@ -21,67 +20,19 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import EXCVIEW
 
+from notifier.delivery.changes import (
+    ENVIRON_KEY,
+    AfterCommit,
+    BeforeCommit,
+    RequestTransaction,
+)
 from notifier.http.errors import ERRORS, http_error
-from notifier.storage import Session, Storage
+from notifier.state import state_of
+from notifier.storage import Storage
 
 log = logging.getLogger(__name__)
 
-ENVIRON_KEY = "notifier.http.transaction"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-@dataclass
-class Change:
-    """One object changed by the request: what an event will be made of."""
-
-    action: str
-    resource_name: str
-    uri: str
-    parents: dict[str, str]
-    old: dict[str, Any] | None
-    new: dict[str, Any]
-    user_id: str | None
-
-    @classmethod
-    def make(
-        cls,
-        action: str,
-        resource_name: str,
-        parent_uri: str,
-        old: dict[str, Any] | None,
-        new: dict[str, Any],
-        user_id: str | None,
-    ) -> Change:
-        parts = parent_uri.strip("/").split("/") if parent_uri else []
-        parents = {
-            f"{kind[:-1]}_id": value for kind, value in zip(parts[::2], parts[1::2], strict=True)
-        }
-        uri = f"{parent_uri}/{resource_name}s/{new['id']}"
-        return cls(action, resource_name, uri, parents, old, new, user_id)
-
-
-@dataclass
-class RequestTransaction:
-    session: Session
-    changes: list[Change] = field(default_factory=list)
-
-
-@dataclass
-class BeforeCommit:
-    request: Request
-    transaction: RequestTransaction
-
-
-@dataclass
-class AfterCommit:
-    request: Request
-    transaction: RequestTransaction
-
-
-def current(request: Request) -> RequestTransaction:
-    """The transaction of this request (or of the batch it belongs to)."""
-    state: RequestTransaction = request.environ[ENVIRON_KEY]
-    return state
 
 
 def _may_write(method: str, path: str) -> bool:
@@ -92,7 +43,7 @@ def _may_write(method: str, path: str) -> bool:
 def transaction_tween_factory(
     handler: Callable[[Request], Response], registry: Registry
 ) -> Callable[[Request], Response]:
-    storage: Storage = registry.notifier_storage
+    storage: Storage = state_of(registry).storage
     max_body = int(registry.settings["notifier.max_request_body_bytes"])
 
     def transaction_tween(request: Request) -> Response:

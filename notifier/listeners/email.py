@@ -34,6 +34,8 @@ from notifier.settings import Section, check_known_keys
 log = logging.getLogger(__name__)
 
 #: Keys the dispatcher reads under every listener's prefix.
+#: Keys this listener reads (the loader adds the dispatcher's filter keys).
+SETTINGS_KEYS = EmailSettings.KEYS
 DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
 
 

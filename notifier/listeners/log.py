@@ -13,6 +13,8 @@ from notifier.delivery.events import ResourceChanged
 from notifier.listeners import ListenerBase
 from notifier.settings import Section, SettingsError, suggestion
 
+#: Keys this listener reads (the loader adds the dispatcher's filter keys).
+SETTINGS_KEYS = ("logger", "level")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 

@@ -9,7 +9,7 @@ have short timeouts and there is no retry loop here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
@@ -23,8 +23,8 @@ from notifier.settings import Section, check_known_keys
 
 log = logging.getLogger(__name__)
 
-#: Keys this listener reads, and the ones the dispatcher reads under its prefix.
-OWN_KEYS = ("url", "pool_size", "pool_timeout", "socket_timeout", "listname")
+#: Keys this listener reads (the loader adds the dispatcher's filter keys).
+SETTINGS_KEYS = OWN_KEYS = ("url", "pool_size", "pool_timeout", "socket_timeout", "listname")
 DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
 
 #: Values per RPUSH inside one MULTI, so a big cascade is not one huge command.
@@ -34,10 +34,17 @@ PUSH_CHUNK = 1000
 class RedisListener(ListenerBase):
     """RPUSH each event's message onto ``listname``."""
 
-    def __init__(self, client: redis.Redis, listname: str, name: str = "redis") -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        listname: str,
+        name: str = "redis",
+        timeouts: Mapping[str, float] | None = None,
+    ) -> None:
         self.client = client
         self.listname = listname
         self.name = name
+        self._timeouts = dict(timeouts or {})
 
     def __call__(self, event: ResourceChanged) -> None:
         self.client.rpush(self.listname, event.to_json())
@@ -59,6 +66,10 @@ class RedisListener(ListenerBase):
             for start in range(0, len(messages), PUSH_CHUNK):
                 pipe.rpush(self.listname, *messages[start : start + PUSH_CHUNK])
             pipe.execute()
+
+    def timeouts(self) -> Mapping[str, float]:
+        """A push waits at most for a pooled connection, then for Redis to answer."""
+        return self._timeouts
 
     def ping(self) -> bool:
         """True when Redis answers; raises redis.RedisError when it does not."""
@@ -92,13 +103,17 @@ def load_from_config(config: Any, prefix: str) -> RedisListener:
     check_known_keys(prefix, settings, OWN_KEYS + DISPATCHER_KEYS)
     section = Section(settings, prefix)
     url = check_url(section.key("url"), section.str("url"))
+    timeouts = {
+        section.key("pool_timeout"): section.float("pool_timeout", 5.0),
+        section.key("socket_timeout"): section.float("socket_timeout", 2.0, minimum=0.001),
+    }
     client = connect(
         url,
         pool_size=section.int("pool_size", 10, minimum=1),
-        pool_timeout=section.float("pool_timeout", 5.0),
-        socket_timeout=section.float("socket_timeout", 2.0, minimum=0.001),
+        pool_timeout=timeouts[section.key("pool_timeout")],
+        socket_timeout=timeouts[section.key("socket_timeout")],
     )
     listname = section.str("listname", defaults.LISTNAME)
     name = listener_name(prefix)
     log.info("redis listener %s: %s list %r", name, redact(url), listname)
-    return RedisListener(client, listname, name=name)
+    return RedisListener(client, listname, name=name, timeouts=timeouts)

@@ -10,7 +10,7 @@ raises at once when Redis is down and leaves retries to the outbox relay.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
@@ -23,7 +23,15 @@ from notifier.settings import Section, check_known_keys
 
 log = logging.getLogger(__name__)
 
-OWN_KEYS = ("url", "stream", "maxlen", "pool_size", "pool_timeout", "socket_timeout")
+#: Keys this listener reads (the loader adds the dispatcher's filter keys).
+SETTINGS_KEYS = OWN_KEYS = (
+    "url",
+    "stream",
+    "maxlen",
+    "pool_size",
+    "pool_timeout",
+    "socket_timeout",
+)
 DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
 
 #: The one field of each stream entry.
@@ -33,7 +41,15 @@ FIELD = "message"
 class StreamListener(ListenerBase):
     """XADD each event's message to ``stream``, trimmed to about ``maxlen`` entries."""
 
-    def __init__(self, client: redis.Redis, stream: str, maxlen: int, name: str = "stream") -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        stream: str,
+        maxlen: int,
+        name: str = "stream",
+        timeouts: Mapping[str, float] | None = None,
+    ) -> None:
+        self._timeouts = dict(timeouts or {})
         self.client = client
         self.stream = stream
         self.maxlen = maxlen
@@ -52,6 +68,10 @@ class StreamListener(ListenerBase):
                     self.stream, {FIELD: event.to_json()}, maxlen=self.maxlen, approximate=True
                 )
             pipe.execute()
+
+    def timeouts(self) -> Mapping[str, float]:
+        """An XADD waits at most for a pooled connection, then for Redis to answer."""
+        return self._timeouts
 
     def heartbeat(self) -> dict[str, Any]:
         """For ``/v1/__heartbeat__``: Redis must answer."""
@@ -81,14 +101,18 @@ def load_from_config(config: Any, prefix: str) -> StreamListener:
     check_known_keys(prefix, settings, OWN_KEYS + DISPATCHER_KEYS)
     section = Section(settings, prefix)
     url = check_url(section.key("url"), section.str("url"))
+    timeouts = {
+        section.key("pool_timeout"): section.float("pool_timeout", 5.0),
+        section.key("socket_timeout"): section.float("socket_timeout", 2.0, minimum=0.001),
+    }
     client = connect(
         url,
         pool_size=section.int("pool_size", 10, minimum=1),
-        pool_timeout=section.float("pool_timeout", 5.0),
-        socket_timeout=section.float("socket_timeout", 2.0, minimum=0.001),
+        pool_timeout=timeouts[section.key("pool_timeout")],
+        socket_timeout=timeouts[section.key("socket_timeout")],
     )
     stream = section.str("stream", defaults.STREAM)
     maxlen = section.int("maxlen", defaults.STREAM_MAXLEN, minimum=1)
     name = listener_name(prefix)
     log.info("stream listener %s: %s stream %r maxlen~%d", name, redact(url), stream, maxlen)
-    return StreamListener(client, stream, maxlen, name=name)
+    return StreamListener(client, stream, maxlen, name=name, timeouts=timeouts)

@@ -15,7 +15,7 @@ from cornice import Service
 from pyramid.config import Configurator
 from pyramid.request import Request
 
-from notifier.http.transaction import current
+from notifier.delivery.changes import current
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from pyramid.httpexceptions import HTTPException
 from pyramid.request import Request
 from pyramid.response import Response
 
+from notifier.delivery.changes import ENVIRON_KEY, current
 from notifier.http.errors import invalid_parameter, json_http_error
-from notifier.http.transaction import ENVIRON_KEY, current
 from notifier.http.views.requests import json_body
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")

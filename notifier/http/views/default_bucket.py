@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pyramid.request import Request
 
-from notifier.http import transaction
+from notifier.delivery import changes as transaction
+from notifier.delivery.changes import Change
 from notifier.http.errors import ERRORS, http_error
-from notifier.http.transaction import Change
 from notifier.http.views.specs import BUCKET, ResourceSpec, object_uri
 from notifier.permissions import default_bucket_id
 

@@ -15,10 +15,10 @@ from typing import Any, NoReturn
 from pyramid.request import Request
 from pyramid.response import Response
 
-from notifier.http import transaction
+from notifier.delivery import changes as transaction
+from notifier.delivery.changes import Change
 from notifier.http.errors import ERRORS, http_error, invalid_parameter
 from notifier.http.permissions import Authorizer
-from notifier.http.transaction import Change
 from notifier.http.views import default_bucket, responses
 from notifier.http.views.querystring import (
     ListQuery,
@@ -35,6 +35,7 @@ from notifier.http.views.requests import (
     read_body,
 )
 from notifier.http.views.specs import ResourceSpec, checked_id, object_uri, parent_ids
+from notifier.state import state_of
 from notifier.storage import Filter, ObjectExists, Op, Selection
 
 
@@ -111,7 +112,7 @@ class Resource:
         )
 
     def _reads_wanted(self) -> bool:
-        return bool(getattr(self.request.registry, "notifier_reads_wanted", False))
+        return state_of(self.request.registry).reads_wanted
 
     def _record_reads(self, objects: list[dict[str, Any]]) -> None:
         """Reads become events only when a listener opted in with ``actions = read``."""

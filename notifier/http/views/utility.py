@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from cornice import Service
@@ -13,10 +12,9 @@ from pyramid.request import Request
 import notifier
 from notifier.http.views.default_bucket import default_bucket_id
 from notifier.http.views.openapi import openapi_document
+from notifier.state import state_of
 
 log = logging.getLogger(__name__)
-
-HealthCheck = Callable[[Request], Any]
 
 root = Service(name="root", path="/", description="Server information")
 heartbeat = Service(name="heartbeat", path="/__heartbeat__", description="Health of each part")
@@ -38,7 +36,7 @@ def get_root(request: Request) -> dict[str, Any]:
             "batch_max_requests": settings["notifier.batch_max_requests"],
             "readonly": False,
         },
-        "capabilities": dict(request.registry.notifier_capabilities),
+        "capabilities": dict(state_of(request.registry).capabilities),
     }
     userid = request.authenticated_userid
     if userid is not None:
@@ -51,12 +49,14 @@ def get_root(request: Request) -> dict[str, Any]:
 def get_heartbeat(request: Request) -> dict[str, Any]:
     """Each registered check's result; 503 when any of them is falsy."""
     results: dict[str, Any] = {}
-    for name, check in request.registry.notifier_heartbeats.items():
+    for name, check in state_of(request.registry).heartbeats.items():
         try:
-            results[name] = check(request)
+            result = check(request)
         except Exception:
             log.exception("heartbeat check %s failed", name)
-            results[name] = False
+            result = False
+        if result is not None:
+            results[name] = result
     if not all(_healthy(value) for value in results.values()):
         request.response.status = 503
     return results
@@ -88,21 +88,7 @@ def get_api(request: Request) -> dict[str, Any]:
     return openapi_document(request)
 
 
-def add_heartbeat(config: Configurator, name: str, check: HealthCheck) -> None:
-    """Directive: report ``check(request)`` under ``name`` in ``/v1/__heartbeat__``."""
-    config.registry.notifier_heartbeats[name] = check
-
-
-def add_capability(config: Configurator, name: str, description: str, **extra: Any) -> None:
-    """Directive: announce a capability in ``/v1/``, as Kinto plugins do."""
-    config.registry.notifier_capabilities[name] = {"description": description, **extra}
-
-
 def includeme(config: Configurator) -> None:
-    config.registry.notifier_heartbeats = {}
-    config.registry.notifier_capabilities = {}
-    config.add_directive("add_heartbeat", add_heartbeat)
-    config.add_directive("add_capability", add_capability)
-    config.add_heartbeat("storage", lambda request: request.registry.notifier_storage.healthy())
+    config.add_heartbeat("storage", lambda request: state_of(request.registry).storage.healthy())
     for service in (root, heartbeat, lbheartbeat, version, api):
         config.add_cornice_service(service)
