@@ -62,14 +62,15 @@ def add_capability(config: Configurator, name: str, description: str, **extra: A
 
 
 def add_listener(config: Configurator, loaded: LoadedListener) -> None:
-    """Directive: deliver events to ``loaded``; its name is also its heartbeat's."""
+    """Directive: deliver events to ``loaded``; a heartbeat it has goes under its name."""
     state = state_of(config.registry)
 
     def register() -> None:
         state.listeners.append(loaded)
 
     config.action(("notifier.listener", loaded.name), register)
-    config.add_heartbeat(loaded.name, lambda request: loaded.heartbeat())
+    if loaded.reports_health:
+        config.add_heartbeat(loaded.name, lambda request: loaded.heartbeat())
 
 
 def includeme(config: Configurator) -> None:

@@ -12,7 +12,7 @@ def test_the_state_is_one_typed_object(tmp_path):
     state = app.app.registry.notifier
     assert isinstance(state, NotifierState)
     assert [loaded.name for loaded in state.listeners] == ["rec"]
-    assert set(state.heartbeats) == {"storage", "outbox", "rec"}
+    assert set(state.heartbeats) == {"storage", "outbox"}  # a recorder has no heartbeat
     assert not [name for name in vars(app.app.registry) if name.startswith("notifier_")]
     notifier.shutdown(app.app.registry)
 

@@ -84,10 +84,17 @@ def test_a_lease_shorter_than_a_listeners_timeouts_names_both_keys(tmp_path, red
     )
 
 
-def test_a_listener_named_like_a_heartbeat_is_a_conflict_naming_both_places(tmp_path):
+def test_a_listener_named_like_a_heartbeat_is_a_conflict_naming_both_places(tmp_path, redis_url):
     """On the old main, a listener called 'outbox' silently replaced the outbox heartbeat."""
     with pytest.raises(ConfigurationConflictError) as error:
-        make_app(tmp_path, **{L: "outbox", f"{L}.outbox.use": "tests.listeners.recorder"})
+        make_app(
+            tmp_path,
+            **{
+                L: "outbox",
+                f"{L}.outbox.use": "notifier.listeners.redis",
+                f"{L}.outbox.url": redis_url,
+            },
+        )
     message = str(error.value)
     assert "('notifier.heartbeat', 'outbox')" in message
     assert 'config.add_heartbeat("outbox", OutboxHealth.from_settings(settings))' in message

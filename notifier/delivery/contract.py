@@ -115,6 +115,13 @@ class Adapted(ListenerBase):
         return f"<Adapted {self.target!r}>"
 
 
+def reports_health(listener: Listener) -> bool:
+    """Does ``listener`` have a heartbeat of its own (not ``ListenerBase``'s None)?"""
+    if isinstance(listener, Adapted):
+        return callable(getattr(listener.target, "heartbeat", None))
+    return getattr(type(listener), "heartbeat", None) is not ListenerBase.heartbeat
+
+
 #: Each method of the contract, and the arguments it is called with.
 METHODS: dict[str, tuple[str, ...]] = {
     "__call__": ("event",),

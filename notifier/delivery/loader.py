@@ -17,7 +17,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from notifier.delivery.contract import ContractError, HeartbeatResult, Listener, checked_listener
+from notifier.delivery.contract import (
+    ContractError,
+    HeartbeatResult,
+    Listener,
+    checked_listener,
+    reports_health,
+)
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.filters import FILTER_KEYS, EventFilter, filter_from_settings
 from notifier.settings import (
@@ -67,6 +73,10 @@ class LoadedListener:
 
     def heartbeat(self) -> HeartbeatResult:
         return self.listener.heartbeat()
+
+    @property
+    def reports_health(self) -> bool:
+        return reports_health(self.listener)
 
     def timeouts(self) -> Mapping[str, float]:
         return self.listener.timeouts()
