@@ -55,29 +55,17 @@ def verified(request: Received, secret: str = SECRET) -> dict[str, Any]:
     return payload
 
 
-def _part(app: TestApp, name: str) -> Any:
-    """The app's storage or relay: ``registry.notifier.<name>``, or the older
-    ``registry.notifier_<name>`` while the typed registry state is not merged."""
-    registry = app.app.registry
-    if hasattr(registry, f"notifier_{name}"):
-        return getattr(registry, f"notifier_{name}")
-    return getattr(registry.notifier, name)
-
-
 def dead_letters(app: TestApp) -> list[OutboxEntry]:
-    with transaction(_part(app, "storage"), write=False) as session:
+    with transaction(app.app.registry.notifier.storage, write=False) as session:
         return session.outbox_dead(100)
 
 
 def backlog(app: TestApp) -> int:
-    """Entries waiting for delivery (delivered ones deleted first, where deletes wait)."""
-    acks = getattr(getattr(app.app.registry, "notifier_dispatcher", None), "acks", None)
-    if acks is not None:
-        acks.flush()
-    with transaction(_part(app, "storage"), write=False) as session:
+    """Entries waiting for delivery."""
+    with transaction(app.app.registry.notifier.storage, write=False) as session:
         return session.outbox_stats().backlog
 
 
 def relay_round(app: TestApp) -> int:
     """One relay round, as the relay thread runs it."""
-    return int(_part(app, "relay").run_once())
+    return int(app.app.registry.notifier.relay.run_once())
