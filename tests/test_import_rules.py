@@ -57,11 +57,7 @@ EXEMPT_ROOT = "notifier"
 
 #: Known violations, each with who removes it.  The test fails when one is
 #: gone, so the list only shrinks.
-PENDING = {
-    # delivery's commit hooks and the record of a change still live in
-    # notifier.http.transaction; the core branch moves them into delivery.
-    ("notifier.delivery", "notifier.http.transaction"),
-}
+PENDING: set[tuple[str, str]] = set()
 
 NAME = re.compile(r"``([\w.*]+)``")
 
@@ -296,10 +292,6 @@ def test_the_checker_follows_chains_and_reads_the_rules():
     assert not matches("pyramid_mailer", "pyramid")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="notifier/__init__.py still imports Pyramid at the top; the core branch removes it",
-)
 def test_importing_the_worker_and_the_queue_loads_no_pyramid():
     code = (
         "import sys, notifier.worker, notifier.queue.protocol, notifier.retry\n"
