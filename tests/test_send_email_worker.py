@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import redis
 
 from notifier.delivery.events import ResourceChanged
@@ -43,7 +42,6 @@ def test_worker_sends_queued_events_in_burst_mode(
     redis_client: redis.Redis,
     listname: str,
 ) -> None:
-    pytest.importorskip("notifier.worker", reason="the worker runtime is not merged yet")
     settings = email_settings(smtp_server.server, subject="{action} {record_id}")
     settings["notifier.event_listeners"] = "redis"  # send_email is the worker's only
     settings["notifier.event_listeners.redis.use"] = "notifier.listeners.redis"

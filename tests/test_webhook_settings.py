@@ -158,3 +158,12 @@ def test_public_and_inside_addresses() -> None:
     inside = ["127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254"]
     inside += ["100.64.0.1", "0.0.0.0", "::1", "fd00:ec2::254", "fe80::1%eth0", "224.0.0.1"]
     assert [address for address in inside if is_public(address)] == []
+
+
+def test_ipv6_forms_of_inside_ipv4_addresses_are_inside() -> None:
+    # NAT64, IPv4-compatible, IPv4-mapped and 6to4 wrappers of the metadata and RFC 1918 addresses.
+    wrapped = ["64:ff9b::a9fe:a9fe", "64:ff9b::a00:1", "::a9fe:a9fe", "::ffff:169.254.169.254"]
+    wrapped += ["2002:a9fe:a9fe::", "2002:c0a8:101::1", "64:ff9b:1::a9fe:a9fe"]
+    assert [address for address in wrapped if is_public(address)] == []
+    # The same wrappers of a public IPv4 address stay public.
+    assert is_public("64:ff9b::5db8:d70e") and is_public("2002:5db8:d70e::1")

@@ -186,9 +186,23 @@ def is_public(address: str) -> bool:
     Alibaba's metadata), reserved and unspecified addresses.
     """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64:
+            return False  # a site's own translator: where it leads cannot be told
+        if any(ip in prefix for prefix in _IPV4_IN_LAST_32_BITS):
+            # NAT64 and IPv4-compatible forms carry an IPv4 address a gateway
+            # may reach: judge that address, not the IPv6 wrapper.
+            return is_public(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is not None:
+            return is_public(str(embedded))
     return ip.is_global and not ip.is_multicast
+
+
+#: IPv6 prefixes whose last 32 bits are an IPv4 address (RFC 6052 NAT64, RFC 4291).
+_IPV4_IN_LAST_32_BITS = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+#: Local-use NAT64 (RFC 8215), whose embedding depends on the site's prefix length.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
 def resolve(host: str, port: int) -> list[str]:
