@@ -15,7 +15,7 @@ import binascii
 import hashlib
 import hmac
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from notifier.storage import Permissions, Session, Storage, transaction
 
@@ -116,3 +116,20 @@ def may_read(storage: Storage, principals: Sequence[str], uri: str) -> bool:
     """May ``principals`` read the object at ``uri``?  One short read transaction."""
     with transaction(storage, write=False) as session:
         return Authorizer(session, principals).can_read(uri)
+
+
+#: (principals, object URI): a question ``readable`` answers.
+ReadCheck = tuple[tuple[str, ...], str]
+
+
+def readable(storage: Storage, checks: Iterable[ReadCheck]) -> dict[ReadCheck, bool]:
+    """Which (principals, uri) pairs may read: one read transaction for them all."""
+    answers: dict[ReadCheck, bool] = {}
+    with transaction(storage, write=False) as session:
+        authorizers: dict[frozenset[str], Authorizer] = {}
+        for principals, uri in checks:
+            key = frozenset(principals)
+            if key not in authorizers:
+                authorizers[key] = Authorizer(session, principals)
+            answers[(principals, uri)] = authorizers[key].can_read(uri)
+    return answers

@@ -53,3 +53,4 @@ def includeme(config: Configurator) -> None:
             config.add_cornice_service(service)
     config.include("notifier.http.views.batch")
     config.include("notifier.http.views.utility")
+    config.include("notifier.http.views.push")

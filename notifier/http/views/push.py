@@ -1,0 +1,129 @@
+"""The API side of live push: subscription tokens, and the outbox for the console.
+
+``POST /v1/push/tokens`` gives an authenticated user a short-lived token that
+the push service accepts as ``?token=`` (browsers cannot send headers on
+EventSource or WebSocket).  ``GET /v1/__outbox__`` and ``POST
+/v1/__outbox__/replay`` show each listener's backlog and the dead letters,
+and replay them, for the principals in ``notifier.outbox.admin_principals``.
+The console page is served by the push service on another port, so these
+endpoints answer CORS requests.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cornice import Service
+from pyramid.config import Configurator
+from pyramid.request import Request
+
+from notifier.delivery.relay import now_ms
+from notifier.http.errors import ERRORS, http_error
+from notifier.http.transaction import current
+from notifier.push import tokens
+from notifier.settings import Section
+
+CORS = {"cors_origins": ("*",), "cors_headers": ("Authorization", "Content-Type")}
+DEAD_LIMIT = 100
+
+push_tokens = Service(
+    name="push-tokens", path="/push/tokens", description="Push subscription tokens", **CORS
+)
+outbox = Service(name="outbox", path="/__outbox__", description="Outbox backlog", **CORS)
+outbox_replay = Service(
+    name="outbox-replay", path="/__outbox__/replay", description="Replay dead letters", **CORS
+)
+
+
+def _authenticated(request: Request) -> str:
+    userid = request.authenticated_userid
+    if userid is None:
+        raise http_error(
+            401,
+            ERRORS.MISSING_AUTH_TOKEN,
+            "Send Basic credentials to get a push subscription token",
+            headers={"WWW-Authenticate": 'Basic realm="notifier"'},
+        )
+    return str(userid)
+
+
+@push_tokens.post()
+def issue_token(request: Request) -> dict[str, Any]:
+    """A token for the caller, valid ``notifier.push.token_ttl`` seconds (300)."""
+    userid = _authenticated(request)
+    settings = request.registry.settings
+    ttl = Section(settings, "notifier.push.").float("token_ttl", 300.0, minimum=1.0)
+    token, expires = tokens.issue(settings["notifier.userid_hmac_secret"], userid, ttl)
+    request.response.status_code = 201
+    return {"token": token, "expires": expires, "userid": userid}
+
+
+def _admin(request: Request) -> None:
+    """Only ``notifier.outbox.admin_principals`` see and replay the outbox: it holds
+    every bucket's events."""
+    admins = Section(request.registry.settings, "notifier.outbox.").list("admin_principals", "")
+    if request.authenticated_userid is None:
+        _authenticated(request)
+    if not set(admins) & set(request.principals):
+        raise http_error(
+            403,
+            ERRORS.FORBIDDEN,
+            "Only the principals of notifier.outbox.admin_principals may see the outbox",
+        )
+
+
+def _queue_depth(listener: Any) -> int | None:
+    """Messages waiting in a Redis queue listener's list, or None for other listeners."""
+    client, listname = getattr(listener, "client", None), getattr(listener, "listname", None)
+    if client is None or not isinstance(listname, str):
+        return None
+    try:
+        return int(client.llen(listname))
+    except Exception:
+        return None
+
+
+@outbox.get()
+def get_outbox(request: Request) -> dict[str, Any]:
+    _admin(request)
+    session = current(request).session
+    listeners = {}
+    for loaded in request.registry.notifier_dispatcher.listeners:
+        listeners[loaded.name] = {
+            "backlog": session.outbox_pending(loaded.name),
+            "queue_depth": _queue_depth(loaded.listener),
+        }
+    dead = [
+        {
+            "event_id": entry.event_id,
+            "listener": entry.listener,
+            "attempts": entry.attempts,
+            "last_error": entry.last_error,
+            "created_at": entry.created_at,
+            "message": json.loads(entry.message),
+        }
+        for entry in session.outbox_dead(DEAD_LIMIT)
+    ]
+    return {"listeners": listeners, "dead": dead, "dead_total": session.outbox_stats().dead}
+
+
+@outbox_replay.post()
+def replay_dead(request: Request) -> dict[str, Any]:
+    """Make dead letters (of ``{"listener": name}``, or all) pending again."""
+    _admin(request)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise http_error(400, ERRORS.BADJSON, 'The body must be JSON: {"listener": name}') from None
+    listener = body.get("listener") if isinstance(body, dict) else None
+    if listener is not None and not isinstance(listener, str):
+        raise http_error(
+            400, ERRORS.INVALID_PARAMETERS, f"listener must be a listener's name, got {listener!r}"
+        )
+    return {"replayed": current(request).session.outbox_replay(listener, now_ms())}
+
+
+def includeme(config: Configurator) -> None:
+    for service in (push_tokens, outbox, outbox_replay):
+        config.add_cornice_service(service)

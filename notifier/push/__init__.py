@@ -1,0 +1,12 @@
+"""The push service: live events over Server-Sent Events and WebSocket.
+
+An asyncio process of its own (``python -m notifier.push app.ini``) that reads
+the Redis Stream the stream listener writes, once per process, and fans each
+event out to the subscribers of the bucket, collection or record it is
+about; with replay by stream position, and the ``/console`` page.
+
+Owns: ``notifier/push/``.  May import ``notifier.settings``,
+``notifier.storage``, ``notifier.permissions`` and ``notifier.queue``; never
+``notifier.http`` (the API); of Pyramid only its INI reader.  Importing this package does no
+work and pulls in no server library: the API imports ``notifier.push.tokens``.
+"""

@@ -1,0 +1,88 @@
+"""``python -m notifier.push app.ini``: run the push service of an INI file.
+
+Prints one line naming the address it serves (the real port when
+``notifier.push.port = 0``), and stops cleanly on SIGINT or SIGTERM.  A bad
+setting is one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Iterable
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from notifier.permissions import readable
+from notifier.push.app import make_app
+from notifier.push.config import PushConfig, push_config, settings_from_ini
+from notifier.push.hub import Check, Hub
+from notifier.queue.connection import redact
+from notifier.settings import SettingsError
+from notifier.storage import Storage, load_storage
+
+log = logging.getLogger("notifier.push")
+
+
+def build(config: PushConfig, storage: Storage) -> web.Application:
+    """The application, its hub and its Redis client, from checked settings."""
+    client = aioredis.Redis.from_url(config.url, socket_timeout=5, socket_connect_timeout=5)
+
+    def checker(checks: Iterable[Check]) -> dict[Check, bool]:
+        return readable(storage, checks)
+
+    hub = Hub(client, config.stream, config.retention, config.recheck_seconds, checker)
+    app = make_app(config, hub)
+
+    async def close_client(app: web.Application) -> None:
+        await client.aclose()
+
+    app.on_cleanup.append(close_client)
+    return app
+
+
+async def serve(config: PushConfig, storage: Storage) -> None:
+    """Serve until SIGINT or SIGTERM."""
+    runner = web.AppRunner(build(config, storage), handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, backlog=4096)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    print(
+        f"push: serving http://{host}:{port} (stream {config.stream!r} on {redact(config.url)})",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m notifier.push", description=__doc__)
+    parser.add_argument("ini", nargs="?", default="app.ini", help="the INI file (app.ini)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)-5.5s [%(name)s] %(message)s"
+    )
+    try:
+        config = push_config(settings_from_ini(args.ini))
+        storage = load_storage(config.settings)
+    except SettingsError as error:
+        print(f"notifier push: {error}", file=sys.stderr)
+        return 1
+    try:
+        asyncio.run(serve(config, storage))
+    finally:
+        storage.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""The push service's aiohttp application: routes, connect checks, and the streams.
+
+``GET .../events`` answers Server-Sent Events, or WebSocket when the request
+asks to upgrade.  Connect-time errors are the API's JSON errors (400, 401,
+403); once streaming, an error is a final ``error`` event, then the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from notifier.permissions import principals_of
+from notifier.push.auth import http_error, real_bucket_id, refuse, userid_of
+from notifier.push.config import PushConfig
+from notifier.push.events import (
+    ACTIONS,
+    RESOURCES,
+    Position,
+    Target,
+    checked_words,
+    parse_position,
+)
+from notifier.push.hub import Hub, OutsideWindow
+from notifier.push.subscriber import Subscriber
+
+log = logging.getLogger(__name__)
+
+CONSOLE = Path(__file__).parent / "console"
+#: How long one write may wait on a client before it counts as too slow.
+WRITE_TIMEOUT = 5.0
+HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
+CONFIG: web.AppKey[PushConfig] = web.AppKey("config", PushConfig)
+EVENTS = (
+    "/v1/buckets/{bid}/events",
+    "/v1/buckets/{bid}/collections/{cid}/events",
+    "/v1/buckets/{bid}/collections/{cid}/records/{rid}/events",
+)
+
+
+def target_of(request: web.Request, bucket_id: str) -> Target:
+    """The object and filters a request subscribes to; 400 naming a bad filter."""
+    try:
+        actions = checked_words("action", request.query.get("action", ""), ACTIONS)
+        resources = checked_words(
+            "resource_name", request.query.get("resource_name", ""), RESOURCES
+        )
+    except ValueError as error:
+        raise http_error(400, str(error)) from None
+    return Target(
+        bucket_id=bucket_id,
+        collection_id=request.match_info.get("cid"),
+        record_id=request.match_info.get("rid"),
+        actions=actions,
+        resources=resources,
+    )
+
+
+def since_of(request: web.Request) -> Position | None:
+    """The replay position: ``Last-Event-ID`` (SSE reconnects) or ``?since=``."""
+    raw = request.headers.get("Last-Event-ID") or request.query.get("since")
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse_position(raw)
+    except ValueError:
+        raise http_error(
+            400, f"since must be a stream position such as 1733123456789-0, got {raw!r}"
+        ) from None
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Subscribe to an object: check who and what at connect, then stream."""
+    config, hub = request.app[CONFIG], request.app[HUB]
+    userid = userid_of(request, config.secret)
+    target = target_of(request, real_bucket_id(request.match_info["bid"], userid, config.secret))
+    principals = tuple(principals_of(userid))
+    since = since_of(request)
+    # The default bucket is the caller's own, readable even before the API creates it.
+    owns_bucket = request.match_info["bid"] == "default"
+    if not owns_bucket:
+        allowed = await asyncio.to_thread(hub.checker, [(principals, target.uri)])
+        if not allowed.get((principals, target.uri)):
+            raise refuse(userid, target.uri)
+    subscriber = Subscriber(target, principals, config.queue_size, owns_bucket)
+    hub.subscribe(subscriber)
+    try:
+        ws = web.WebSocketResponse(heartbeat=config.keepalive_seconds)
+        if ws.can_prepare(request).ok:
+            return await serve_websocket(request, ws, subscriber, since)
+        return await serve_sse(request, subscriber, since)
+    finally:
+        hub.unsubscribe(subscriber)
+
+
+async def replay_into(hub: Hub, subscriber: Subscriber, since: Position | None, send: Any) -> None:
+    """Send the retained events after ``since``; the live ones it covers are then skipped."""
+    if since is None:
+        return
+    subscriber.sent_up_to = since
+    try:
+        async for event in hub.replay(since):
+            if subscriber.target.wants(event):
+                await send([event])
+            subscriber.sent_up_to = event.position
+    except OutsideWindow as error:
+        subscriber.end("outside_window", f"{error}: resync with _since, then subscribe from now")
+
+
+async def serve_sse(
+    request: web.Request, subscriber: Subscriber, since: Position | None
+) -> web.StreamResponse:
+    config, hub = request.app[CONFIG], request.app[HUB]
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    response.force_close()  # a stream that ended closes its connection: no keep-alive
+    await response.prepare(request)
+
+    async def send(batch: list[Any]) -> None:
+        await write(response, b"".join(event.sse for event in batch))
+
+    try:
+        await write(response, b": subscribed\n\n")
+        await replay_into(hub, subscriber, since, send)
+        while subscriber.ended is None:
+            batch = await subscriber.next_batch(config.keepalive_seconds)
+            if batch:
+                await send(batch)
+            elif subscriber.ended is None:
+                await write(response, b": keep-alive\n\n")
+        frame = f"event: error\ndata: {json.dumps(subscriber.ended)}\n\n".encode()
+        await write(response, frame)
+        await asyncio.wait_for(response.write_eof(), WRITE_TIMEOUT)
+    except (ConnectionError, TimeoutError) as error:
+        drop(request, subscriber, error)
+    return response
+
+
+async def write(response: web.StreamResponse, data: bytes) -> None:
+    await asyncio.wait_for(response.write(data), WRITE_TIMEOUT)
+
+
+def drop(request: web.Request, subscriber: Subscriber, error: Exception) -> None:
+    """The client stopped reading (or left): close the connection without waiting on it."""
+    if isinstance(error, TimeoutError):
+        subscriber.end("slow_consumer", "the client read too slowly")
+    if request.transport is not None:
+        request.transport.abort()
+
+
+async def serve_websocket(
+    request: web.Request, ws: web.WebSocketResponse, subscriber: Subscriber, since: Position | None
+) -> web.WebSocketResponse:
+    config, hub = request.app[CONFIG], request.app[HUB]
+    await ws.prepare(request)
+
+    async def send(batch: list[Any]) -> None:
+        for event in batch:
+            await asyncio.wait_for(ws.send_str(event.ws), WRITE_TIMEOUT)
+
+    reader = asyncio.create_task(read_until_closed(ws, subscriber))
+    try:
+        await replay_into(hub, subscriber, since, send)
+        while subscriber.ended is None:
+            await send(await subscriber.next_batch(config.keepalive_seconds))
+        if subscriber.ended["error"] != "closed":
+            final = {"id": None, "event": "error", "data": subscriber.ended}
+            await asyncio.wait_for(ws.send_str(json.dumps(final)), WRITE_TIMEOUT)
+            await asyncio.wait_for(ws.close(code=1008), WRITE_TIMEOUT)
+    except (ConnectionError, TimeoutError) as error:
+        drop(request, subscriber, error)
+    finally:
+        reader.cancel()
+    return ws
+
+
+async def read_until_closed(ws: web.WebSocketResponse, subscriber: Subscriber) -> None:
+    """Consume what the client sends (pings, close): a subscription ignores messages."""
+    async for message in ws:
+        if message.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+            break
+    subscriber.end("closed", "the client closed the connection")
+
+
+async def heartbeat(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    ok = hub.redis_ok
+    body = {"redis": ok, "subscribers": hub.subscribers, "stream": hub.stream}
+    return web.json_response(body, status=200 if ok else 503)
+
+
+async def console(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(CONSOLE / "index.html")
+
+
+async def console_config(request: web.Request) -> web.Response:
+    """What the console's script needs: where the API is."""
+    return web.json_response({"api_url": request.app[CONFIG].api_url})
+
+
+def make_app(config: PushConfig, hub: Hub) -> web.Application:
+    app = web.Application()
+    app[CONFIG] = config
+    app[HUB] = hub
+    for path in EVENTS:
+        app.router.add_get(path, events)
+    app.router.add_get("/__heartbeat__", heartbeat)
+    app.router.add_get("/console", console)
+    app.router.add_get("/console/config.json", console_config)
+    app.router.add_static("/console/static", CONSOLE)
+
+    async def lifecycle(app: web.Application) -> Any:
+        await hub.start()
+        yield
+        await hub.stop()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

@@ -1,0 +1,214 @@
+"""One XREAD loop per process, fanning out to subscribers; replay; rechecks.
+
+The hub reads the stream from where it last was, offers each event to the
+subscribers of its bucket (an index keeps fan-out cheap with many
+subscribers), and never waits on one.  Replay reads the retained stream
+from a position after the subscriber is registered, so the live events that
+arrive meanwhile are kept, and those the replay already sent are skipped:
+no gap, no duplicate.  Every ``recheck_seconds`` each subscription's read
+permission is checked again, once per distinct (principals, object).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from notifier.push.events import Position, StreamEvent, event_from_entry, format_position
+from notifier.push.subscriber import Subscriber
+
+log = logging.getLogger(__name__)
+
+READ_COUNT = 1000
+REPLAY_PAGE = 500
+BLOCK_MS = 1000
+BACKOFF_MAX = 5.0
+
+Check = tuple[tuple[str, ...], str]
+#: Answers, in a worker thread, which (principals, uri) pairs may still read.
+Checker = Callable[[Iterable[Check]], dict[Check, bool]]
+
+
+class OutsideWindow(Exception):
+    """A replay position the stream no longer holds (or never did); the message says why."""
+
+
+class Hub:
+    """The stream reader and its subscribers, for one process."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        stream: str,
+        retention: int,
+        recheck_seconds: float,
+        checker: Checker,
+    ) -> None:
+        self.client = client
+        self.stream = stream
+        self.retention = retention
+        self.recheck_seconds = recheck_seconds
+        self.checker = checker
+        self.by_bucket: dict[str, set[Subscriber]] = defaultdict(set)
+        self.last_id = "0-0"
+        self.redis_ok = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def subscribers(self) -> int:
+        return sum(len(each) for each in self.by_bucket.values())
+
+    async def start(self) -> None:
+        self.last_id = await self._newest_id()
+        self._tasks = [
+            asyncio.create_task(self._read_loop(), name="push-xread"),
+            asyncio.create_task(self._recheck_loop(), name="push-recheck"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for subscriber in [s for each in self.by_bucket.values() for s in each]:
+            subscriber.end("shutdown", "the push service is stopping; reconnect with Last-Event-ID")
+
+    async def _newest_id(self) -> str:
+        """Where "from now" starts; retried until Redis answers."""
+        delay = 0.1
+        while True:
+            try:
+                newest: Any = await self.client.xrevrange(self.stream, count=1)
+                self.redis_ok = True
+                return newest[0][0].decode() if newest else "0-0"
+            except RedisError as error:
+                log.warning("push: Redis unavailable (%s); retrying in %.1fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self.by_bucket[subscriber.target.bucket_id].add(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        bucket = self.by_bucket.get(subscriber.target.bucket_id)
+        if bucket is not None:
+            bucket.discard(subscriber)
+            if not bucket:
+                del self.by_bucket[subscriber.target.bucket_id]
+
+    def fan_out(self, event: StreamEvent) -> None:
+        for subscriber in list(self.by_bucket.get(event.bucket_id or "", ())):
+            subscriber.offer(event)
+
+    async def _read_loop(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                reply: Any = await self.client.xread(
+                    {self.stream: self.last_id}, count=READ_COUNT, block=BLOCK_MS
+                )
+            except RedisError as error:
+                self.redis_ok = False
+                log.warning(
+                    "push: XREAD on %r failed (%s); retrying in %.1fs", self.stream, error, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            self.redis_ok, delay = True, 0.1
+            for _stream, entries in reply or ():
+                for entry_id, fields in entries:
+                    self.last_id = entry_id.decode()
+                    event = event_from_entry(entry_id, fields)
+                    if event is not None:
+                        self.fan_out(event)
+
+    async def _recheck_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.recheck_seconds)
+            await self.recheck()
+
+    async def recheck(self) -> None:
+        """End the subscriptions whose read permission was revoked."""
+        current = [s for each in self.by_bucket.values() for s in each]
+        current = [s for s in current if not s.owns_bucket]
+        checks = {(s.principals, s.target.uri) for s in current}
+        if not checks:
+            return
+        try:
+            allowed = await asyncio.to_thread(self.checker, checks)
+        except Exception:
+            log.exception("push: permission recheck failed; subscriptions kept until the next")
+            return
+        for subscriber in current:
+            if not allowed.get((subscriber.principals, subscriber.target.uri), False):
+                subscriber.end(
+                    "forbidden",
+                    f"read permission on {subscriber.target.uri} was revoked",
+                )
+
+    async def replay(self, since: Position) -> AsyncIterator[StreamEvent]:
+        """The retained events after ``since``, oldest first.
+
+        Raises OutsideWindow before yielding anything when events after
+        ``since`` were trimmed away, or ``since`` is ahead of the stream; and
+        after ``retention`` events when there are more (the window is full).
+        """
+        await self._check_window(since)
+        start, sent = "(" + format_position(since), 0
+        while True:
+            page: Any = await self.client.xrange(self.stream, min=start, count=REPLAY_PAGE)
+            for entry_id, fields in page:
+                sent += 1
+                if sent > self.retention:
+                    raise OutsideWindow(
+                        f"more than {self.retention} events (notifier.push.retention) happened"
+                        f" after position {format_position(since)}"
+                    )
+                event = event_from_entry(entry_id, fields)
+                if event is not None:
+                    yield event
+            if len(page) < REPLAY_PAGE:
+                return
+            start = "(" + page[-1][0].decode()
+
+    async def _check_window(self, since: Position) -> None:
+        """Refuse a position ahead of the stream, or one whose successors may be gone.
+
+        Redis says how many entries were ever added and how many remain: when
+        some were removed (trimmed by MAXLEN, or deleted), a position older
+        than the oldest entry kept may have lost its successors.
+        """
+        try:
+            info = await self.client.xinfo_stream(self.stream)
+        except RedisError as error:
+            if "no such key" not in str(error).lower():
+                raise
+            info = {}
+        last = _position(info.get("last-generated-id"))
+        if since > last:
+            raise OutsideWindow(f"position {format_position(since)} is ahead of the stream")
+        first_entry = info.get("first-entry")
+        oldest = _position(first_entry[0]) if first_entry else None
+        removed = int(info.get("entries-added", 1 + int(info.get("length", 0)))) > int(
+            info.get("length", 0)
+        )
+        if removed and since < (oldest or last):
+            kept = format_position(oldest) if oldest else "none"
+            raise OutsideWindow(
+                f"events after position {format_position(since)} are no longer retained"
+                f" (the oldest retained is {kept})"
+            )
+
+
+def _position(raw: Any) -> Position:
+    if raw is None:
+        return (0, 0)
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
