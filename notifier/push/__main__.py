@@ -12,7 +12,8 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
+from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -35,7 +36,14 @@ def build(config: PushConfig, storage: Storage) -> web.Application:
     def checker(checks: Iterable[Check]) -> dict[Check, bool]:
         return readable(storage, checks)
 
-    hub = Hub(client, config.stream, config.retention, config.recheck_seconds, checker)
+    hub = Hub(
+        client,
+        config.stream,
+        config.retention,
+        config.recheck_seconds,
+        checker,
+        config.keepalive_seconds,
+    )
     app = make_app(config, hub)
 
     async def close_client(app: web.Application) -> None:
@@ -64,6 +72,17 @@ async def serve(config: PushConfig, storage: Storage) -> None:
     await runner.cleanup()
 
 
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop where it is installed (not on Windows): a delivery to one
+    subscriber costs about a third less CPU than on asyncio's own loop (bench/push.md)."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m notifier.push", description=__doc__)
     parser.add_argument("ini", nargs="?", default="app.ini", help="the INI file (app.ini)")
@@ -78,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"notifier push: {error}", file=sys.stderr)
         return 1
     try:
-        asyncio.run(serve(config, storage))
+        run(serve(config, storage))
     finally:
         storage.close()
     return 0

@@ -115,7 +115,7 @@ async def replay_into(hub: Hub, subscriber: Subscriber, since: Position | None, 
 async def serve_sse(
     request: web.Request, subscriber: Subscriber, since: Position | None
 ) -> web.StreamResponse:
-    config, hub = request.app[CONFIG], request.app[HUB]
+    hub = request.app[HUB]
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -133,7 +133,7 @@ async def serve_sse(
         await write(response, b": subscribed\n\n")
         await replay_into(hub, subscriber, since, send)
         while subscriber.ended is None:
-            batch = await subscriber.next_batch(config.keepalive_seconds)
+            batch = await subscriber.next_batch()
             if batch:
                 await send(batch)
             elif subscriber.ended is None:
@@ -147,7 +147,8 @@ async def serve_sse(
 
 
 async def write(response: web.StreamResponse, data: bytes) -> None:
-    await asyncio.wait_for(response.write(data), WRITE_TIMEOUT)
+    async with asyncio.timeout(WRITE_TIMEOUT):
+        await response.write(data)
 
 
 def drop(request: web.Request, subscriber: Subscriber, error: Exception) -> None:
@@ -161,18 +162,19 @@ def drop(request: web.Request, subscriber: Subscriber, error: Exception) -> None
 async def serve_websocket(
     request: web.Request, ws: web.WebSocketResponse, subscriber: Subscriber, since: Position | None
 ) -> web.WebSocketResponse:
-    config, hub = request.app[CONFIG], request.app[HUB]
+    hub = request.app[HUB]
     await ws.prepare(request)
 
     async def send(batch: list[Any]) -> None:
-        for event in batch:
-            await asyncio.wait_for(ws.send_str(event.ws), WRITE_TIMEOUT)
+        async with asyncio.timeout(WRITE_TIMEOUT):
+            for event in batch:
+                await ws.send_str(event.ws)
 
     reader = asyncio.create_task(read_until_closed(ws, subscriber))
     try:
         await replay_into(hub, subscriber, since, send)
         while subscriber.ended is None:
-            await send(await subscriber.next_batch(config.keepalive_seconds))
+            await send(await subscriber.next_batch())
         if subscriber.ended["error"] != "closed":
             final = {"id": None, "event": "error", "data": subscriber.ended}
             await asyncio.wait_for(ws.send_str(json.dumps(final)), WRITE_TIMEOUT)

@@ -49,12 +49,14 @@ class Hub:
         retention: int,
         recheck_seconds: float,
         checker: Checker,
+        keepalive_seconds: float = 15.0,
     ) -> None:
         self.client = client
         self.stream = stream
         self.retention = retention
         self.recheck_seconds = recheck_seconds
         self.checker = checker
+        self.keepalive_seconds = keepalive_seconds
         self.by_bucket: dict[str, set[Subscriber]] = defaultdict(set)
         self.last_id = "0-0"
         self.redis_ok = False
@@ -69,6 +71,7 @@ class Hub:
         self._tasks = [
             asyncio.create_task(self._read_loop(), name="push-xread"),
             asyncio.create_task(self._recheck_loop(), name="push-recheck"),
+            asyncio.create_task(self._keepalive_loop(), name="push-keepalive"),
         ]
 
     async def stop(self) -> None:
@@ -127,6 +130,12 @@ class Hub:
                     event = event_from_entry(entry_id, fields)
                     if event is not None:
                         self.fan_out(event)
+
+    async def _keepalive_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.keepalive_seconds)
+            for subscriber in [s for each in self.by_bucket.values() for s in each]:
+                subscriber.keepalive()
 
     async def _recheck_loop(self) -> None:
         while True:

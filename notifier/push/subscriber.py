@@ -8,7 +8,6 @@ client never holds up the others.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 
@@ -35,6 +34,9 @@ class Subscriber:
         self.ended: dict[str, str] | None = None
         #: Live events at or before this position were already sent by the replay.
         self.sent_up_to: Position = (0, 0)
+        #: The hub asked for a keep-alive: nothing was sent for a while.
+        self.ping = False
+        self.quiet = True
 
     def offer(self, event: StreamEvent) -> None:
         if self.ended is not None or not self.target.wants(event):
@@ -43,7 +45,15 @@ class Subscriber:
             self.end("slow_consumer", SLOW.format(limit=self.limit))
             return
         self.pending.append(event)
+        self.quiet = False
         self.wake.set()
+
+    def keepalive(self) -> None:
+        """Called by the hub every keep-alive interval: ping if nothing went out since."""
+        if self.quiet:
+            self.ping = True
+            self.wake.set()
+        self.quiet = True
 
     def end(self, error: str, message: str) -> None:
         """Stop delivering; the connection sends a final error event and closes."""
@@ -54,12 +64,16 @@ class Subscriber:
                 log.info("push: dropped a slow subscriber of %s", self.target.uri)
         self.wake.set()
 
-    async def next_batch(self, timeout: float) -> list[StreamEvent]:
-        """Events waiting (at most ``timeout`` s for one); [] on a quiet spell or an end."""
-        if not self.pending and self.ended is None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout)
+    async def next_batch(self) -> list[StreamEvent]:
+        """Wait for events, a keep-alive or the end; [] for a keep-alive or the end.
+
+        No timer per wait: the hub's one keep-alive loop wakes quiet
+        subscribers, so an event costs a subscriber one wake-up and one write.
+        """
+        if not self.pending and self.ended is None and not self.ping:
+            await self.wake.wait()
         self.wake.clear()
+        self.ping = False
         batch = [event for event in self.pending if event.position > self.sent_up_to]
         self.pending.clear()
         return batch
