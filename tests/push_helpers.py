@@ -57,10 +57,12 @@ def start_push(ini: str) -> tuple[Process, str]:
 def push_stack(tmp_path: Path, redis_url: str, stream: str, **extra: str) -> Iterator[Stack]:
     """The API (waitress, in this process) and the push service (a subprocess)."""
     settings = stack_settings(tmp_path, redis_url, stream, **extra)
-    ini = write_ini(tmp_path / "app.ini", settings)
     app = notifier.main({}, **settings)
     try:
         with serving(app, threads=4) as api:
+            ini = write_ini(
+                tmp_path / "app.ini", {"notifier.push.api_url": api + "/v1", **settings}
+            )
             process, push = start_push(ini)
             try:
                 yield Stack(api, push, process)

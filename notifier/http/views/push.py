@@ -12,6 +12,7 @@ endpoints answer CORS requests.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from cornice import Service
@@ -23,6 +24,8 @@ from notifier.http.errors import ERRORS, http_error
 from notifier.http.transaction import current
 from notifier.push import tokens
 from notifier.settings import Section
+
+log = logging.getLogger(__name__)
 
 CORS = {"cors_origins": ("*",), "cors_headers": ("Authorization", "Content-Type")}
 DEAD_LIMIT = 100
@@ -74,14 +77,17 @@ def _admin(request: Request) -> None:
 
 
 def _queue_depth(listener: Any) -> int | None:
-    """Messages waiting in a Redis queue listener's list, or None for other listeners."""
-    client, listname = getattr(listener, "client", None), getattr(listener, "listname", None)
-    if client is None or not isinstance(listname, str):
-        return None
+    """Messages in a Redis listener's list (queue) or stream, or None for other listeners."""
+    client = getattr(listener, "client", None)
+    listname, stream = getattr(listener, "listname", None), getattr(listener, "stream", None)
     try:
-        return int(client.llen(listname))
+        if client is not None and isinstance(listname, str):
+            return int(client.llen(listname))
+        if client is not None and isinstance(stream, str):
+            return int(client.xlen(stream))
     except Exception:
-        return None
+        log.warning("outbox view: %s does not answer", listener, exc_info=True)
+    return None
 
 
 @outbox.get()
