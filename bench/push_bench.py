@@ -1,0 +1,372 @@
+"""Push service figures: idle subscribers' memory, fan-out latency, replay under load.
+
+    python bench/push_bench.py subscribers [--count 10000]
+    python bench/push_bench.py fanout [--count 1000] [--rate 100] [--seconds 10]
+    python bench/push_bench.py replay [--count 200] [--rate 100] [--seconds 10]
+    python bench/push_bench.py all          # the three, written to bench/results/push.json
+
+Starts one push process (``python -m notifier.push``) on 127.0.0.1 over a
+stream of its own on the local Redis (127.0.0.1:6379, or --redis), with a
+bucket everyone may read.  Events are XADDed by this script, as the stream
+listener would, so the figures are the push service's alone.  Subscribers
+are raw asyncio sockets speaking HTTP/1.0 (no chunked framing to undo); an
+event's latency is its arrival time minus the millisecond part of its
+stream id (Redis's clock at XADD, on the same machine).  Every phase has a
+deadline: a bench never hangs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import notifier  # noqa: E402
+from tests.ini import write_ini  # noqa: E402
+
+SECRET = "bench-secret"
+PATH = "/v1/buckets/b/collections/c/events"
+ID = re.compile(rb"^id: (\d+)-(\d+)$", re.M)
+PAYLOAD = json.dumps({"n": 0, "text": "x" * 300})
+
+
+class Push:
+    """The push process, on a stream and a SQLite file of its own."""
+
+    def __init__(self, redis_url: str, queue_size: int) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="push-bench-"))
+        self.stream = f"bench-push-{uuid.uuid4().hex[:8]}"
+        self.redis = redis.Redis.from_url(redis_url)
+        settings = {
+            "notifier.storage_url": str(self.dir / "notifier.sqlite"),
+            "notifier.userid_hmac_secret": SECRET,
+            "notifier.push.url": redis_url,
+            "notifier.push.stream": self.stream,
+            "notifier.push.port": "0",
+            "notifier.push.queue_size": str(queue_size),
+            "notifier.relay.in_process": "false",
+        }
+        readable_bucket(settings)
+        ini = write_ini(self.dir / "app.ini", settings)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "notifier.push", ini],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        match = re.search(r"http://([\d.]+):(\d+)", line)
+        if match is None:
+            raise SystemExit(f"the push service did not start: {line!r}")
+        self.host, self.port = match.group(1), int(match.group(2))
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the push process used so far: a figure the load does not skew."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def publish(self, n: int) -> str:
+        message = {
+            "action": "create",
+            "resource_name": "record",
+            "bucket_id": "b",
+            "collection_id": "c",
+            "record_id": f"r{n}",
+            "event_id": uuid.uuid4().hex,
+            "uri": f"/buckets/b/collections/c/records/r{n}",
+            "impacted_objects": [{"new": {"id": f"r{n}", "payload": PAYLOAD}}],
+        }
+        return self.redis.xadd(self.stream, {"message": json.dumps(message)}).decode()
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.redis.delete(self.stream)
+        self.redis.close()
+
+
+def readable_bucket(settings: dict[str, str]) -> None:
+    """Bucket b and collection c, readable by everyone, in the bench's SQLite file."""
+    import webtest
+
+    app = notifier.main({}, **settings)
+    client = webtest.TestApp(app)
+    auth = {"Authorization": "Basic YmVuY2g6YmVuY2g="}  # bench:bench
+    everyone = {"permissions": {"read": ["system.Everyone"]}}
+    client.put_json("/v1/buckets/b", everyone, headers=auth)
+    client.put_json("/v1/buckets/b/collections/c", {}, headers=auth)
+    notifier.shutdown(app.registry)
+
+
+class Subscriber:
+    """One SSE connection: the positions it received and when.
+
+    Only ``measured`` subscribers parse positions (the client shares the
+    push service's cores: parsing every frame of every subscriber made the
+    client the bottleneck); the others count frames.
+    """
+
+    def __init__(self, measured: bool = True) -> None:
+        self.measured = measured
+        self.count = 0
+        self.ids: list[tuple[int, int]] = []
+        self.latencies_ms: list[float] = []
+        self.buffer = b""
+        self.errors = 0
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def connect(self, push: Push, since: str | None = None) -> None:
+        self.reader, self.writer = await asyncio.open_connection(push.host, push.port)
+        headers = f"Last-Event-ID: {since}\r\n" if since else ""
+        self.writer.write(f"GET {PATH} HTTP/1.0\r\n{headers}\r\n".encode())
+        head = await self.reader.readuntil(b": subscribed\n\n")
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            raise RuntimeError(head[:200])
+
+    async def read(self) -> None:
+        assert self.reader is not None
+        try:
+            while data := await self.reader.read(65536):
+                if not self.measured:
+                    # 4 bytes carried over: a 5-byte marker cut by a read is counted once.
+                    data = self.buffer + data
+                    self.count += data.count(b"\nid: ")
+                    self.buffer = data[-4:]
+                    continue
+                now_ms = time.time() * 1000
+                self.buffer += data
+                complete, _, self.buffer = self.buffer.rpartition(b"\n\n")
+                for ms, seq in ID.findall(complete):
+                    self.count += 1
+                    self.ids.append((int(ms), int(seq)))
+                    self.latencies_ms.append(now_ms - int(ms))
+                if b"event: error" in complete:
+                    self.errors += 1
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def connect_all(push: Push, count: int, measure_every: int = 1) -> list[Subscriber]:
+    """``count`` subscribers, at most 200 connecting at a time."""
+    gate = asyncio.Semaphore(200)
+    subscribers = [Subscriber(n % measure_every == 0) for n in range(count)]
+
+    async def one(subscriber: Subscriber) -> None:
+        async with gate:
+            await asyncio.wait_for(subscriber.connect(push), 60)
+
+    await asyncio.wait_for(asyncio.gather(*(one(s) for s in subscribers)), 300)
+    return subscribers
+
+
+async def until(condition: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
+
+
+async def subscribers_figure(push: Push, count: int) -> dict[str, Any]:
+    idle = push.rss_mib()
+    started = time.monotonic()
+    subscribers = await connect_all(push, count)
+    connected_s = time.monotonic() - started
+    readers = [asyncio.create_task(s.read()) for s in subscribers]
+    await asyncio.sleep(2)  # let the service settle after the connection storm
+    rss = push.rss_mib()
+    push.publish(0)
+    everyone = await until(lambda: all(s.ids for s in subscribers), 60)
+    latencies = [s.latencies_ms[0] for s in subscribers if s.latencies_ms]
+    for s in subscribers:
+        s.close()
+    for task in readers:
+        task.cancel()
+    return {
+        "load_average": os.getloadavg()[0],
+        "subscribers": count,
+        "connect_seconds": round(connected_s, 1),
+        "rss_idle_mib": round(idle, 1),
+        "rss_mib": round(rss, 1),
+        "kib_per_subscriber": round((rss - idle) * 1024 / count, 1),
+        "one_event_reached_all": everyone,
+        "one_event_p50_ms": percentile(latencies, 0.5),
+        "one_event_max_ms": max(latencies),
+    }
+
+
+async def produce(push: Push, rate: float, seconds: float) -> list[str]:
+    """XADD ``rate`` events a second for ``seconds``, on a fixed schedule, from a
+    thread: a busy client loop must not delay the producer."""
+
+    def schedule() -> list[str]:
+        ids, start = [], time.monotonic()
+        for n in range(int(rate * seconds)):
+            time.sleep(max(0.0, start + n / rate - time.monotonic()))
+            ids.append(push.publish(n))
+        return ids
+
+    return await asyncio.to_thread(schedule)
+
+
+async def fanout_figure(push: Push, count: int, rate: float, seconds: float) -> dict[str, Any]:
+    subscribers = await connect_all(push, count, measure_every=20)
+    readers = [asyncio.create_task(s.read()) for s in subscribers]
+    cpu = push.cpu_seconds()
+    ids = await produce(push, rate, seconds)
+    done = await until(lambda: all(s.count >= len(ids) for s in subscribers), 60)
+    cpu = push.cpu_seconds() - cpu
+    latencies = [value for s in subscribers for value in s.latencies_ms]
+    for s in subscribers:
+        s.close()
+    for task in readers:
+        task.cancel()
+    return {
+        "subscribers": count,
+        "events_per_second": rate,
+        "events": len(ids),
+        "deliveries": sum(s.count for s in subscribers),
+        "latency_sampled_deliveries": len(latencies),
+        "all_delivered": done,
+        "dropped_subscribers": sum(s.errors for s in subscribers),
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies),
+        "push_cpu_seconds": round(cpu, 2),
+        "push_cpu_us_per_delivery": round(cpu * 1e6 / max(1, len(ids) * count), 1),
+        "load_average": os.getloadavg()[0],
+    }
+
+
+async def reconnecting(
+    push: Push, subscriber: Subscriber, stop: asyncio.Event, last: list[tuple[int, int]]
+) -> int:
+    """Read, drop the connection at random moments, resume with Last-Event-ID; then
+    read until the last event produced arrives (60 s at most: a loaded machine lags)."""
+    reconnects = 0
+    while not stop.is_set():
+        reader = asyncio.create_task(subscriber.read())
+        await asyncio.sleep(random.uniform(0.2, 1.5))
+        subscriber.close()
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+        subscriber.buffer = b""  # a frame cut in half is sent again after the last full one
+        seen = subscriber.ids[-1] if subscriber.ids else None
+        since = f"{seen[0]}-{seen[1]}" if seen else subscriber.first
+        await subscriber.connect(push, since)
+        reconnects += 1
+    reader = asyncio.create_task(subscriber.read())
+    await until(lambda: bool(last) and bool(subscriber.ids) and subscriber.ids[-1] >= last[0], 60)
+    subscriber.close()
+    reader.cancel()
+    return reconnects
+
+
+async def replay_figure(push: Push, count: int, rate: float, seconds: float) -> dict[str, Any]:
+    first = push.publish(-1)  # every subscriber starts after this one
+    subscribers = await connect_all(push, count)
+    for s in subscribers:
+        s.first = first  # type: ignore[attr-defined]
+        s.ids = []
+    stop = asyncio.Event()
+    last: list[tuple[int, int]] = []
+    loops = [asyncio.create_task(reconnecting(push, s, stop, last)) for s in subscribers]
+    ids = await produce(push, rate, seconds)
+    last.append(tuple(map(int, ids[-1].split("-"))))  # type: ignore[arg-type]
+    stop.set()
+    reconnects = sum(await asyncio.wait_for(asyncio.gather(*loops), 180))
+    expected = [tuple(map(int, each.split("-"))) for each in ids]
+    gaps = dups = 0
+    for s in subscribers:
+        seen = s.ids
+        dups += len(seen) - len(set(seen))
+        gaps += len(set(expected) - set(seen))
+    return {
+        "subscribers": count,
+        "events_per_second": rate,
+        "events": len(ids),
+        "reconnects": reconnects,
+        "missing": gaps,
+        "duplicates": dups,
+        "in_order": all(s.ids == sorted(s.ids) for s in subscribers),
+    }
+
+
+def run(scenario: Any) -> Any:
+    """The client side on uvloop too, where installed: the clients compete for the same cores."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(scenario)
+    return uvloop.run(scenario)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("scenario", choices=["subscribers", "fanout", "replay", "all"])
+    parser.add_argument("--count", type=int)
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count()}
+    runs = {
+        "subscribers": lambda p: subscribers_figure(p, args.count or 10_000),
+        "fanout": lambda p: fanout_figure(p, args.count or 1000, args.rate, args.seconds),
+        "replay": lambda p: replay_figure(p, args.count or 200, args.rate, args.seconds),
+    }
+    for name in runs if args.scenario == "all" else [args.scenario]:
+        push = Push(args.redis, queue_size=1000)
+        try:
+            results[name] = run(runs[name](push))
+        finally:
+            push.close()
+        print(json.dumps({name: results[name]}), flush=True)
+    if args.scenario == "all":
+        out = ROOT / "bench" / "results" / "push.json"
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
