@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import socket
 import threading
 import time
@@ -266,3 +267,16 @@ def test_websocket_gets_one_json_message_per_event_and_replays(stack):
     assert set(first) == {"id", "event", "data"}
     assert (first["event"], first["data"]["record_id"]) == ("create", "r1")
     assert second["data"]["record_id"] == "r2" and second["id"] > first["id"]
+
+
+def test_sigterm_ends_each_stream_with_an_error_event_and_stops(stack):
+    sse = SSE(stack.push, EVENTS, ALICE)
+    stack.process.send_signal(signal.SIGTERM)
+    assert sse.next() == {
+        "event": "error",
+        "data": {
+            "error": "shutdown",
+            "message": "the push service is stopping; reconnect with Last-Event-ID",
+        },
+    }
+    assert stack.process.wait(15) == 0

@@ -226,5 +226,10 @@ def make_app(config: PushConfig, hub: Hub) -> web.Application:
         yield
         await hub.stop()
 
+    async def end_streams(app: web.Application) -> None:
+        # Before the server waits for its handlers: a stream would never end by itself.
+        hub.end_all()
+
     app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(end_streams)
     return app

@@ -67,19 +67,23 @@ class Hub:
         return sum(len(each) for each in self.by_bucket.values())
 
     async def start(self) -> None:
-        self.last_id = await self._newest_id()
+        """Start reading; the service answers (its heartbeat 503) while Redis does not."""
         self._tasks = [
             asyncio.create_task(self._read_loop(), name="push-xread"),
             asyncio.create_task(self._recheck_loop(), name="push-recheck"),
             asyncio.create_task(self._keepalive_loop(), name="push-keepalive"),
         ]
 
+    def end_all(self) -> None:
+        """End every subscription (the service is stopping), so each says so and closes."""
+        for subscriber in [s for each in self.by_bucket.values() for s in each]:
+            subscriber.end("shutdown", "the push service is stopping; reconnect with Last-Event-ID")
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for subscriber in [s for each in self.by_bucket.values() for s in each]:
-            subscriber.end("shutdown", "the push service is stopping; reconnect with Last-Event-ID")
+        self.end_all()
 
     async def _newest_id(self) -> str:
         """Where "from now" starts; retried until Redis answers."""
@@ -109,6 +113,7 @@ class Hub:
             subscriber.offer(event)
 
     async def _read_loop(self) -> None:
+        self.last_id = await self._newest_id()
         delay = 0.1
         while True:
             try:
