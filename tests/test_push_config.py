@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,23 @@ def test_the_push_package_never_imports_the_http_layer():
                 names = [node.module or ""]
             for name in names:
                 assert not name.startswith("notifier.http"), (path.name, name)
+
+
+def test_without_redis_the_service_answers_503_and_says_why(tmp_path):
+    from notifier.dev.redis_server import free_port
+    from tests.push_helpers import get_status
+
+    silent = f"redis://127.0.0.1:{free_port()}/0"
+    settings = {
+        **STREAM,
+        f"{L}.stream.url": silent,
+        "notifier.storage_url": str(tmp_path / "n.sqlite"),
+        "notifier.push.port": "0",
+    }
+    process = start(["-m", "notifier.push", write_ini(tmp_path / "app.ini", settings)])
+    try:
+        found = wait_for(lambda: re.search(r"push: serving (http://\S+)", process.output), 20)
+        assert get_status(found.group(1) + "/__heartbeat__") == 503
+        wait_for(lambda: "push: Redis unavailable" in process.output, 20)
+    finally:
+        stop(process)
