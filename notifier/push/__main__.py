@@ -83,6 +83,19 @@ def run(main: Coroutine[Any, Any, None]) -> None:
     uvloop.run(main)
 
 
+def serve_ini(ini: str) -> None:
+    """Serve the push service of ``ini`` until SIGINT or SIGTERM.
+
+    Raises SettingsError for a bad setting, before serving anything.
+    """
+    config = push_config(settings_from_ini(ini))
+    storage = load_storage(config.settings)
+    try:
+        run(serve(config, storage))
+    finally:
+        storage.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m notifier.push", description=__doc__)
     parser.add_argument("ini", nargs="?", default="app.ini", help="the INI file (app.ini)")
@@ -91,15 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)-5.5s [%(name)s] %(message)s"
     )
     try:
-        config = push_config(settings_from_ini(args.ini))
-        storage = load_storage(config.settings)
+        serve_ini(args.ini)
     except SettingsError as error:
         print(f"notifier push: {error}", file=sys.stderr)
         return 1
-    try:
-        run(serve(config, storage))
-    finally:
-        storage.close()
     return 0
 
 
