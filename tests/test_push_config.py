@@ -149,3 +149,13 @@ def test_without_redis_the_service_answers_503_and_says_why(tmp_path):
         wait_for(lambda: "push: Redis unavailable" in process.output, 20)
     finally:
         stop(process)
+
+
+def test_the_notifier_command_runs_it_and_a_bad_setting_is_one_line(tmp_path):
+    from tests.cli import notifier, one_line_error
+
+    ini = write_ini(tmp_path / "app.ini", {**STREAM, "notifier.push.recheck_seconds": "0"})
+    assert one_line_error(notifier("push", ini)) == (
+        "notifier: notifier.push.recheck_seconds: expected a number >= 1 (got '0')"
+    )
+    assert "live events" in notifier("push", "--help").stdout

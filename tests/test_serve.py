@@ -39,6 +39,7 @@ def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "NOTIFIER_EVENT_LISTENERS_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "NOTIFIER_PUSH_PORT": "0",  # the push service on a port of its own
     }
     output = tmp_path / "serve.log"
     with output.open("wb") as log:
@@ -53,6 +54,7 @@ def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
     try:
         wait_for(lambda: server_answers(port), timeout=30)
         wait_for(lambda: b"1 thread(s)" in output.read_bytes(), timeout=30)
+        wait_for(lambda: b"push: serving http://127.0.0.1:" in output.read_bytes(), timeout=30)
         record = post_record(base)
         wait_for(lambda: f"{record['id']} ".encode() in output.read_bytes())
         with urllib.request.urlopen(f"{base}/v1/__heartbeat__", timeout=5) as response:
@@ -66,11 +68,13 @@ def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
     assert "stopped after" in text  # the worker was stopped with the server
 
 
+
 def test_a_killed_dev_server_takes_its_worker_and_private_redis_with_it(tmp_path):
     """SIGKILL leaves no cleanup to Python: the kernel stops the children (Linux)."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT),
            "NOTIFIER_EVENT_LISTENERS_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+           "NOTIFIER_PUSH_PORT": "0",
            "NOTIFIER_STORAGE_URL": str(tmp_path / "db.sqlite")}  # fmt: skip
     output = tmp_path / "serve.log"
     with output.open("wb") as log:
@@ -84,8 +88,9 @@ def test_a_killed_dev_server_takes_its_worker_and_private_redis_with_it(tmp_path
     try:
         wait_for(lambda: server_answers(port), timeout=30)
         wait_for(lambda: b"1 thread(s)" in output.read_bytes(), timeout=30)
+        # The worker, the private redis-server, and the push service once it is up.
+        wait_for(lambda: len(_children(server.pid)) == 3, timeout=30)
         children = _children(server.pid)
-        assert len(children) == 2  # the worker and the private redis-server
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=10)

@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "webhook-test": "notifier.cli.webhook:test_command",
     "webhook-status": "notifier.cli.webhook:status_command",
     "webhook-enable": "notifier.cli.webhook:enable_command",
+    "push": "notifier.cli.push:command",
 }
 
 

