@@ -1,12 +1,15 @@
 """The push service: live events over Server-Sent Events and WebSocket.
 
-An asyncio process of its own (``python -m notifier.push app.ini``) that reads
-the Redis Stream the stream listener writes, once per process, and fans each
-event out to the subscribers of the bucket, collection or record it is
-about; with replay by stream position, and the ``/console`` page.
+An asyncio process of its own (``notifier push app.ini``, or ``python -m
+notifier.push app.ini``) that reads the Redis Stream the stream listener
+writes, once per process, and fans each event out to the subscribers of the
+bucket, collection or record it is about; with replay by stream position,
+and the ``/console`` page.
 
 Owns: ``notifier/push/``.  May import ``notifier.settings``,
-``notifier.storage``, ``notifier.permissions`` and ``notifier.queue``; never
-``notifier.http`` (the API); of Pyramid only its INI reader.  Importing this package does no
-work and pulls in no server library: the API imports ``notifier.push.tokens``.
+``notifier.storage``, ``notifier.permissions`` and ``notifier.queue``.
+Importing this package does no work and pulls in no server library: the API
+imports ``notifier.push.tokens`` to issue subscription tokens.
+
+Never imports: ``notifier.http``, ``pyramid``.
 """

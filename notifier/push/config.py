@@ -93,10 +93,11 @@ def push_config(settings: Mapping[str, Any]) -> PushConfig:
 def settings_from_ini(path: str) -> dict[str, Any]:
     """The ``[app:main]`` settings of ``path`` as the app reads them: defaults, INI,
     environment, and a relative SQLite path taken from the INI's folder."""
-    from pyramid.paster import get_appsettings
+    import plaster  # what pyramid.paster.get_appsettings uses, without Pyramid
 
     path = os.path.abspath(path)
-    settings = load_settings(dict(get_appsettings(path, name="main")))
+    loader = plaster.get_loader(path, protocols=["wsgi"])
+    settings = load_settings(dict(loader.get_wsgi_app_settings("main")))
     url = str(settings["notifier.storage_url"])
     if settings["notifier.storage_backend"] == "notifier.storage.sqlite" and not os.path.isabs(url):
         settings["notifier.storage_url"] = os.path.join(os.path.dirname(path), url)
