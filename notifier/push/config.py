@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifier.queue.connection import check_url
-from notifier.settings import Section, SettingsError, as_list, check_known_keys, load_settings
+from notifier.settings import Section, SettingsError, as_list, check_known_keys, read_ini
 
 PREFIX = "notifier.push."
 STREAM_LISTENER = "notifier.listeners.stream"
@@ -93,11 +93,8 @@ def push_config(settings: Mapping[str, Any]) -> PushConfig:
 def settings_from_ini(path: str) -> dict[str, Any]:
     """The ``[app:main]`` settings of ``path`` as the app reads them: defaults, INI,
     environment, and a relative SQLite path taken from the INI's folder."""
-    import plaster  # what pyramid.paster.get_appsettings uses, without Pyramid
-
     path = os.path.abspath(path)
-    loader = plaster.get_loader(path, protocols=["wsgi"])
-    settings = load_settings(dict(loader.get_wsgi_app_settings("main")))
+    settings = read_ini(path)
     url = str(settings["notifier.storage_url"])
     if settings["notifier.storage_backend"] == "notifier.storage.sqlite" and not os.path.isabs(url):
         settings["notifier.storage_url"] = os.path.join(os.path.dirname(path), url)
