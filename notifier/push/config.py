@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from notifier.queue import defaults
 from notifier.queue.connection import check_url
 from notifier.settings import Section, SettingsError, as_list, check_known_keys, read_ini
 
@@ -78,8 +79,8 @@ def push_config(settings: Mapping[str, Any]) -> PushConfig:
         host=push.str("host", "127.0.0.1"),
         port=push.int("port", 8889, minimum=0, maximum=65535),
         url=check_url(push.key("url"), url),
-        stream=push.str("stream", listener.raw("stream", "eventstream")),
-        retention=push.int("retention", listener.raw("maxlen", 100_000), minimum=1),
+        stream=push.str("stream", listener.raw("stream", defaults.STREAM)),
+        retention=push.int("retention", listener.raw("maxlen", defaults.STREAM_MAXLEN), minimum=1),
         recheck_seconds=push.float("recheck_seconds", 30.0, minimum=1.0),
         keepalive_seconds=push.float("keepalive_seconds", 15.0, minimum=0.1),
         queue_size=push.int("queue_size", 1000, minimum=1),
