@@ -121,6 +121,20 @@ def _utility_paths() -> dict[str, Any]:
         "/__lbheartbeat__": simple("Alive"),
         "/__version__": simple("Version"),
         "/__api__": simple("This document"),
+        # Live push (docs/push.md): subscription tokens, and the console's outbox view.
+        "/push/tokens": {
+            "post": {
+                "summary": "A short-lived push subscription token for the caller",
+                "responses": {**CREATED, "401": _responses("", 401)["401"]},
+            }
+        },
+        "/__outbox__": simple("Each listener's backlog, and the dead letters", 401, 403),
+        "/__outbox__/replay": {
+            "post": {
+                "summary": "Replay dead letters (of one listener, or all)",
+                "responses": _responses("How many", 400, 401, 403),
+            }
+        },
     }
 
 
