@@ -112,12 +112,6 @@ class Authorizer:
         return self._granted(parent_uri, (f"{child_resource}:create",))
 
 
-def may_read(storage: Storage, principals: Sequence[str], uri: str) -> bool:
-    """May ``principals`` read the object at ``uri``?  One short read transaction."""
-    with transaction(storage, write=False) as session:
-        return Authorizer(session, principals).can_read(uri)
-
-
 #: (principals, object URI): a question ``readable`` answers.
 ReadCheck = tuple[tuple[str, ...], str]
 
@@ -133,3 +127,9 @@ def readable(storage: Storage, checks: Iterable[ReadCheck]) -> dict[ReadCheck, b
                 authorizers[key] = Authorizer(session, principals)
             answers[(principals, uri)] = authorizers[key].can_read(uri)
     return answers
+
+
+def may_read(storage: Storage, principals: Sequence[str], uri: str) -> bool:
+    """May ``principals`` read the object at ``uri``?  One short read transaction."""
+    with transaction(storage, write=False) as session:
+        return Authorizer(session, principals).can_read(uri)
