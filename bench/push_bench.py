@@ -138,7 +138,8 @@ class Subscriber:
         self.count = 0
         self.ids: list[tuple[int, int]] = []
         self.latencies_ms: list[float] = []
-        self.buffer = b""
+        # The first frame follows ": subscribed\n\n", read by connect: its "\n" starts here.
+        self.buffer = b"" if measured else b"\n"
         self.errors = 0
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
