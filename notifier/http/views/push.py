@@ -90,12 +90,19 @@ def _queue_depth(listener: Any) -> int | None:
     return None
 
 
+def _listeners(registry: Any) -> list[Any]:
+    """The dispatcher's listeners, from the typed app state where the registry has it."""
+    state = getattr(registry, "notifier", None)
+    dispatcher = state.dispatcher if state is not None else registry.notifier_dispatcher
+    return list(dispatcher.listeners)
+
+
 @outbox.get()
 def get_outbox(request: Request) -> dict[str, Any]:
     _admin(request)
     session = current(request).session
     listeners = {}
-    for loaded in request.registry.notifier_dispatcher.listeners:
+    for loaded in _listeners(request.registry):
         listeners[loaded.name] = {
             "backlog": session.outbox_pending(loaded.name),
             "queue_depth": _queue_depth(loaded.listener),
