@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -21,7 +22,53 @@ import notifier
 from notifier.dev.redis_server import PrivateRedis, redis_answers
 from notifier.http.auth import hmac_digest
 from notifier.storage.postgresql import migrate_from_settings
+from tests.helpers import OPEN_APPS, close_app, open_app
 from tests.smtp import SmtpServer
+
+# ---- nothing left behind -------------------------------------------------------
+
+
+def leftover_threads(before: set[threading.Thread]) -> list[str]:
+    """Threads started since ``before`` that would outlive the tests: non-daemon, or ours."""
+    return sorted(
+        f"thread {thread.name!r}{'' if thread.daemon else ' (not daemon)'}"
+        for thread in threading.enumerate()
+        if thread not in before and (not thread.daemon or thread.name.startswith("notifier"))
+    )
+
+
+def leftover_children() -> list[str]:
+    """This process's children that still run (zombies aside), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # it ended while we looked
+        name, _, rest = text.rpartition(")")
+        state, ppid = rest.split()[:2]
+        if int(ppid) == os.getpid() and state != "Z":
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            found.append(
+                f"process {stat.parent.name} ({cmdline.strip() or name[name.find('(') + 1 :]})"
+            )
+    return sorted(found)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_running() -> Iterator[None]:
+    """Fail the run when the tests leave threads or child processes behind, naming them.
+
+    Threads told to stop (a relay, a checkpoint thread) get a few seconds to end.
+    """
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 10
+    while (leftover_threads(before) or leftover_children()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = leftover_threads(before) + leftover_children()
+    if left:
+        pytest.fail("still running after the tests: " + "; ".join(left), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -95,9 +142,18 @@ def settings(tmp_path: Path) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(autouse=True)
+def _apps_shut_down() -> Iterator[None]:
+    yield
+    while OPEN_APPS:
+        close_app(OPEN_APPS[-1])
+
+
 @pytest.fixture
-def app(settings: dict[str, Any]) -> webtest.TestApp:
-    return webtest.TestApp(notifier.main({}, **settings))
+def app(settings: dict[str, Any]) -> Iterator[webtest.TestApp]:
+    app = open_app(**settings)
+    yield app
+    close_app(app)
 
 
 @contextmanager
@@ -131,8 +187,12 @@ def close_map(server: Any) -> None:
 @pytest.fixture
 def live_server(settings: dict[str, Any]) -> Iterator[str]:
     """The real app served by waitress on a free 127.0.0.1 port; yields its base URL."""
-    with serving(notifier.main({}, **settings)) as url:
-        yield url
+    router = notifier.main({}, **settings)
+    try:
+        with serving(router) as url:
+            yield url
+    finally:
+        notifier.shutdown(router.registry)
 
 
 def postgresql_answers(url: str) -> bool:

@@ -8,8 +8,8 @@ from typing import Any
 
 from webtest import TestApp
 
-from notifier import main, shutdown
 from tests.conftest import ALICE, SECRET
+from tests.helpers import close_app, open_app
 
 __all__ = ["ALICE", "SECRET", "make_app", "with_listeners", "listener"]
 
@@ -22,7 +22,7 @@ def make_app(tmp_path: Path, **settings: Any) -> TestApp:
         "notifier.userid_hmac_secret": SECRET,
         "notifier.relay.in_process": "false",
     }
-    return TestApp(main({}, **{**base, **settings}))
+    return open_app(**{**base, **settings})
 
 
 def with_listeners(tmp_path: Path, names: str, **settings: Any) -> TestApp:
@@ -44,7 +44,7 @@ def app_factory(tmp_path: Path, backend: Mapping[str, str]) -> Iterator[Callable
 
     yield make
     for app in made:
-        shutdown(app.app.registry)
+        close_app(app)
 
 
 def session_class(app: TestApp) -> type:

@@ -12,6 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import webtest
+
+import notifier
 from notifier.delivery.events import ResourceChanged
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,3 +126,21 @@ def server_answers(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+#: Apps the running test built with ``open_app``, shut down when it ends.
+OPEN_APPS: list[webtest.TestApp] = []
+
+
+def open_app(**settings: Any) -> webtest.TestApp:
+    """The real app on ``settings``; shut down (relay, listeners, storage) after the test."""
+    app = webtest.TestApp(notifier.main({}, **settings))
+    OPEN_APPS.append(app)
+    return app
+
+
+def close_app(app: webtest.TestApp) -> None:
+    """Shut ``app`` down now (a fixture whose own teardown needs it stopped first)."""
+    if app in OPEN_APPS:
+        OPEN_APPS.remove(app)
+        notifier.shutdown(app.app.registry)

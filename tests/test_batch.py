@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import webtest
 from webtest import TestApp
 
-import notifier
 from notifier.storage.sqlite import SQLiteSession
 from tests.conftest import ALICE, BOB
+from tests.helpers import open_app
 
 RECORDS = "/buckets/b/collections/c/records"
 
@@ -109,7 +108,7 @@ def test_default_bucket_in_a_batch(app: TestApp) -> None:
 
 def test_over_the_maximum_is_a_400_naming_the_setting(settings: dict[str, str]) -> None:
     settings["notifier.batch_max_requests"] = "2"
-    app = webtest.TestApp(notifier.main({}, **settings))
+    app = open_app(**settings)
     requests = [{"path": "/buckets"}] * 3
     response = batch(app, {"requests": requests}, status=400)
     assert response["errno"] == 107

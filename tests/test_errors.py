@@ -6,8 +6,8 @@ import pytest
 import webtest
 from webtest import TestApp
 
-import notifier
 from tests.conftest import ALICE
+from tests.helpers import open_app
 
 RECORDS = "/v1/buckets/b/collections/c/records"
 
@@ -47,7 +47,7 @@ def test_body_must_be_an_object(app: TestApp, collection: str) -> None:
 
 def test_body_over_the_limit(settings: dict[str, str]) -> None:
     settings["notifier.max_request_body_bytes"] = "100"
-    app = webtest.TestApp(notifier.main({}, **settings))
+    app = open_app(**settings)
     body = {"data": {"text": "x" * 200}}
     response = app.put_json("/v1/buckets/b", body, headers=ALICE, status=413)
     length = response.request.content_length

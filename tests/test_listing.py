@@ -8,6 +8,7 @@ import pytest
 from webtest import TestApp
 
 from tests.conftest import ALICE
+from tests.helpers import open_app
 
 RECORDS = "/v1/buckets/b/collections/c/records"
 
@@ -176,12 +177,9 @@ def test_etag_of_a_list_is_its_latest_change(app: TestApp, animals: str) -> None
 
 
 def test_default_paginate_by(settings: dict[str, str]) -> None:
-    import webtest
-
-    import notifier
 
     settings["notifier.paginate_by"] = "2"
-    app = webtest.TestApp(notifier.main({}, **settings))
+    app = open_app(**settings)
     app.put_json("/v1/buckets/b", {}, headers=ALICE)
     for n in range(3):
         app.put_json(f"/v1/buckets/b/collections/c{n}", {}, headers=ALICE)

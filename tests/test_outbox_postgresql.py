@@ -87,10 +87,9 @@ def test_two_relays_drain_one_backlog_delivering_each_entry_once_in_order(
     try:
         for thread in threads:
             thread.start()
-        while len(delivered) < total and time.monotonic() - started < 60:
-            time.sleep(0.05)
-        time.sleep(0.2)  # a double delivery would show up now
+        wait_for(lambda: len(delivered) >= total, timeout=60)
     finally:
+        # Joined relays have finished every delivery they began: a double shows by now.
         stop.set()
         for thread in threads:
             thread.join(timeout=5)
@@ -111,12 +110,11 @@ def test_a_waiting_relay_wakes_when_a_due_entry_commits(storage: PostgreSQLStora
     thread = threading.Thread(target=relay.run_forever, args=(stop, 30.0), daemon=True)
     thread.start()
     try:
-        time.sleep(0.3)  # the relay has done its first round and waits
+        wait_for(lambda: own.waiter._connection is not None)  # listening: it can be woken
         with transaction(storage) as session:
             session.outbox_add([entry("e1", "a")])
         committed = time.monotonic()
-        while not delivered and time.monotonic() - committed < 5:
-            time.sleep(0.01)
+        wait_for(lambda: delivered, timeout=5)
         assert delivered == [("a", "e1")]
         assert time.monotonic() - committed < 1, "woken by NOTIFY, not by the 30 s interval"
     finally:

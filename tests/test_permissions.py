@@ -6,6 +6,7 @@ import pytest
 from webtest import TestApp
 
 from tests.conftest import ALICE, ALICE_ID, BOB, BOB_ID
+from tests.helpers import open_app
 
 BUCKET = "/v1/buckets/b"
 COLLECTION = f"{BUCKET}/collections/c"
@@ -160,12 +161,9 @@ def test_plural_delete_removes_only_what_the_user_may_write(app: TestApp, alices
 
 
 def test_bucket_create_principals_setting(settings: dict[str, str]) -> None:
-    import webtest
-
-    import notifier
 
     settings["notifier.bucket_create_principals"] = BOB_ID
-    app = webtest.TestApp(notifier.main({}, **settings))
+    app = open_app(**settings)
     response = app.put_json("/v1/buckets/x", {}, headers=ALICE, status=403)
     assert response.json["message"] == "This user lacks the 'bucket:create' permission on /"
     app.put_json("/v1/buckets/x", {}, headers=BOB, status=201)

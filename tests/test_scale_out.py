@@ -31,6 +31,10 @@ import redis
 
 from notifier.dev.redis_server import free_port
 from tests.conftest import ALICE, SECRET
+from tests.helpers import wait_for
+
+#: A scale-out run: several servers, relays and workers; minutes on a busy machine.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parent.parent
 RECORDS = "/v1/buckets/b/collections/c/records"
@@ -121,11 +125,10 @@ def request(port: int, method: str, path: str, body: dict[str, object]) -> tuple
 
 
 def wait_until(predicate: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    try:
+        wait_for(predicate, timeout, step=0.1)
+    except AssertionError:
+        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 def answers(port: int) -> bool:

@@ -95,6 +95,7 @@ def test_second_sigterm_gives_the_message_back(redis_url, redis_client, listname
     assert ids(redis_client, listname) == ["ev-0", "ev-1", "ev-2"]
 
 
+@pytest.mark.slow  # a fault run: a worker SIGKILLed mid-message
 def test_sigkilled_worker_message_is_redelivered_by_the_reaper(
     redis_url, redis_client, listname, tmp_path
 ):
@@ -125,6 +126,7 @@ def restartable():
     server.close()
 
 
+@pytest.mark.slow  # a fault run: Redis stopped and restarted under a worker
 def test_worker_rides_out_a_redis_restart(restartable, tmp_path):
     out = tmp_path / "out"
     client = redis.Redis.from_url(restartable.url, socket_timeout=5)

@@ -38,12 +38,20 @@ log = logging.getLogger(__name__)
 
 
 def app_registry(ini: str) -> Any:
-    """The registry of the INI's app, configured as ``pserve`` would, without serving."""
-    from notifier.app import configure_from_ini
+    """The registry of the INI's app, configured as ``pserve`` would, without serving.
+
+    Shut down (storage, listeners) when the command ends, also when it is
+    called in-process, as the tests do.
+    """
+    from notifier.app import configure_from_ini, shutdown
 
     path = read_ini(ini)
     with reading(ini):
-        return configure_from_ini(path).registry
+        registry = configure_from_ini(path).registry
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lambda: shutdown(registry))
+    return registry
 
 
 def storage_of(registry: Any) -> Storage:
