@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,8 +13,22 @@ from notifier.storage import StorageError, transaction
 from notifier.storage.sqlite import SQLiteStorage
 
 
-def test_concurrent_writers_all_commit(tmp_path: Path) -> None:
-    storage = SQLiteStorage(str(tmp_path / "db.sqlite"))
+@pytest.fixture
+def open_storage() -> Iterator[Callable[..., SQLiteStorage]]:
+    """``SQLiteStorage(...)``, closed (checkpoint thread stopped) after the test."""
+    opened: list[SQLiteStorage] = []
+
+    def open_one(*args: Any, **kwargs: Any) -> SQLiteStorage:
+        opened.append(SQLiteStorage(*args, **kwargs))
+        return opened[-1]
+
+    yield open_one
+    for storage in opened:
+        storage.close()
+
+
+def test_concurrent_writers_all_commit(tmp_path: Path, open_storage: Any) -> None:
+    storage = open_storage(str(tmp_path / "db.sqlite"))
     errors: list[BaseException] = []
 
     def write(thread: int) -> None:
@@ -35,8 +51,8 @@ def test_concurrent_writers_all_commit(tmp_path: Path) -> None:
         assert session.count("record", "/buckets/b/collections/c") == 200
 
 
-def test_a_rolled_back_writer_lets_the_next_one_in(tmp_path: Path) -> None:
-    storage = SQLiteStorage(str(tmp_path / "db.sqlite"), busy_timeout=0.5)
+def test_a_rolled_back_writer_lets_the_next_one_in(tmp_path: Path, open_storage: Any) -> None:
+    storage = open_storage(str(tmp_path / "db.sqlite"), busy_timeout=0.5)
     with pytest.raises(RuntimeError), transaction(storage) as session:
         session.create("record", "/p", {"id": "a"})
         raise RuntimeError("boom")
@@ -44,8 +60,10 @@ def test_a_rolled_back_writer_lets_the_next_one_in(tmp_path: Path) -> None:
         assert session.get("record", "/p", "a") is None
 
 
-def test_a_writer_that_waits_too_long_gets_a_storage_error(tmp_path: Path) -> None:
-    storage = SQLiteStorage(str(tmp_path / "db.sqlite"), busy_timeout=0.1)
+def test_a_writer_that_waits_too_long_gets_a_storage_error(
+    tmp_path: Path, open_storage: Any
+) -> None:
+    storage = open_storage(str(tmp_path / "db.sqlite"), busy_timeout=0.1)
     holder = storage.session(write=True)
     failed: list[str] = []
 
