@@ -34,6 +34,7 @@ def _read_core_settings(config: Configurator) -> None:
     core = Section(settings, "notifier.")
     settings["notifier.batch_max_requests"] = core.int("batch_max_requests", minimum=1)
     settings["notifier.max_request_body_bytes"] = core.int("max_request_body_bytes", minimum=1)
+    settings["notifier.max_json_depth"] = core.int("max_json_depth", minimum=2, maximum=200)
     settings["notifier.paginate_by"] = core.int("paginate_by", minimum=1, maximum=10000)
     settings["notifier.bucket_create_principals"] = core.list("bucket_create_principals", "")
 
@@ -84,6 +85,7 @@ def includeme(config: Configurator) -> None:
     config.include("notifier.http.request")
     add_error_views(config)
     config.include("notifier.http.transaction")
+    config.include("notifier.http.validation")
     config.include("notifier.http.views", route_prefix="/v1")
     config.include("notifier.plugins")  # notifier.includes, before the listeners load
     config.include("notifier.delivery.setup")

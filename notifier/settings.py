@@ -30,6 +30,7 @@ DEFAULTS: dict[str, str] = {
     "paginate_by": "10000",
     "max_request_body_bytes": "1048576",
     "includes": "",
+    "max_json_depth": "32",
     "event_listeners": "",
     "outbox.max_attempts": "10",
     "outbox.backoff_base": "1.0",

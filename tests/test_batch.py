@@ -139,7 +139,8 @@ def test_over_the_maximum_is_a_400_naming_the_setting(settings: dict[str, str]) 
         ),
         (
             {"requests": [{"path": "/batch"}]},
-            "requests[0].path in body: a batch cannot contain a batch",
+            "requests[0].path in body:"
+            " a batch cannot contain a batch (however its path is spelled)",
         ),
         ({"requests": [{"path": "/"}], "defaults": 3}, "defaults in body: must be an object"),
     ],

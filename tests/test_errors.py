@@ -31,7 +31,9 @@ def error(response: webtest.TestResponse, code: int, errno: int) -> str:
 
 
 def test_malformed_json(app: TestApp, collection: str) -> None:
-    response = app.post(collection, "{nope", headers=ALICE, status=400)
+    response = app.post(
+        collection, "{nope", headers={**ALICE, "Content-Type": "application/json"}, status=400
+    )
     assert error(response, 400, 106) == (
         "The body is not valid JSON: Expecting property name enclosed in double quotes:"
         " line 1 column 2 (char 1)"

@@ -26,7 +26,6 @@ from notifier.delivery.changes import (
     BeforeCommit,
     RequestTransaction,
 )
-from notifier.http.errors import ERRORS, http_error
 from notifier.state import state_of
 from notifier.storage import Storage
 
@@ -44,16 +43,8 @@ def transaction_tween_factory(
     handler: Callable[[Request], Response], registry: Registry
 ) -> Callable[[Request], Response]:
     storage: Storage = state_of(registry).storage
-    max_body = int(registry.settings["notifier.max_request_body_bytes"])
 
     def transaction_tween(request: Request) -> Response:
-        if (request.content_length or 0) > max_body:
-            raise http_error(
-                413,
-                ERRORS.REQUEST_TOO_LARGE,
-                f"The request body is {request.content_length} bytes;"
-                f" the limit is {max_body} (notifier.max_request_body_bytes)",
-            )
         state = RequestTransaction(storage.session(write=_may_write(request.method, request.path)))
         request.environ[ENVIRON_KEY] = state
         try:

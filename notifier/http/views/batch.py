@@ -8,7 +8,9 @@ subrequest back.
 from __future__ import annotations
 
 import json
+import posixpath
 from typing import Any
+from urllib.parse import unquote
 
 from cornice import Service
 from pyramid.config import Configurator
@@ -18,33 +20,61 @@ from pyramid.response import Response
 
 from notifier.delivery.changes import ENVIRON_KEY, current
 from notifier.http.errors import invalid_parameter, json_http_error
+from notifier.http.validation import check_content_type, check_url
 from notifier.http.views.requests import json_body
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 PREFIX = "/v1"
+NO_NESTING = "a batch cannot contain a batch (however its path is spelled)"
+#: Set in a subrequest's environ: the batch view refuses to run inside a batch.
+IN_BATCH = "notifier.http.batch.subrequest"
 
 batch = Service(name="batch", path="/batch", description="Several requests in one transaction")
+
+
+def _normalised(path: str) -> str:
+    """The path Pyramid will route: percent-decoded once (as ``Request.blank`` does),
+    dot segments and repeated slashes resolved, without the querystring."""
+    decoded = unquote(path.split("?", 1)[0], errors="replace")
+    return posixpath.normpath("/" + decoded.lstrip("/")).rstrip("/")
+
+
+def is_batch_path(path: str) -> bool:
+    """True for every spelling of ``/batch`` or ``/v1/batch``: a batch cannot nest."""
+    normalised = _normalised(path)
+    return normalised in ("/batch", PREFIX + "/batch")
+
+
+def _headers(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value.values()
+    ):
+        raise invalid_parameter("body", where, 'must be an object of header values: {"Name": "v"}')
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _merge(defaults: dict[str, Any], request: Any, index: int) -> dict[str, Any]:
     if not isinstance(request, dict):
         raise invalid_parameter("body", f"requests[{index}]", "must be an object with a path")
     merged = {**defaults, **request}
-    if isinstance(defaults.get("headers"), dict) and isinstance(request.get("headers"), dict):
-        merged["headers"] = {**defaults["headers"], **request["headers"]}
+    headers = _headers(request.get("headers"), f"requests[{index}].headers")
+    merged["headers"] = {**_headers(defaults.get("headers"), "defaults.headers"), **headers}
     path = merged.get("path")
+    where = f"requests[{index}].path"
     if not isinstance(path, str) or not path.startswith("/"):
-        raise invalid_parameter("body", f"requests[{index}].path", "must be a path like /buckets/b")
-    method = str(merged.get("method", "GET")).upper()
-    if method not in METHODS:
+        raise invalid_parameter("body", where, "must be a path like /buckets/b")
+    method = merged.get("method", "GET")
+    if not isinstance(method, str) or method.upper() not in METHODS:
         raise invalid_parameter(
             "body", f"requests[{index}].method", f"must be one of {', '.join(METHODS)}"
         )
+    if is_batch_path(path):
+        raise invalid_parameter("body", where, NO_NESTING)
     if not path.startswith(PREFIX + "/"):
         path = PREFIX + path
-    if path.split("?")[0].rstrip("/") == PREFIX + "/batch":
-        raise invalid_parameter("body", f"requests[{index}].path", "a batch cannot contain a batch")
-    merged.update(path=path, method=method)
+    merged.update(path=path, method=method.upper())
     return merged
 
 
@@ -65,6 +95,8 @@ def _read_requests(request: Request) -> list[dict[str, Any]]:
     defaults = body.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise invalid_parameter("body", "defaults", "must be an object")
+    if isinstance(defaults.get("path"), str) and is_batch_path(defaults["path"]):
+        raise invalid_parameter("body", "defaults.path", NO_NESTING)
     return [_merge(defaults, each, index) for index, each in enumerate(body["requests"])]
 
 
@@ -74,7 +106,7 @@ def _subrequest(parent: Request, spec: dict[str, Any]) -> Request:
         for k, v in parent.headers.items()
         if k.lower() not in ("content-length", "content-type")
     }
-    headers.update({str(k): str(v) for k, v in (spec.get("headers") or {}).items()})
+    headers.update(spec["headers"])
     # The parent's class: the subrequest needs the same attributes (notifier.http.request).
     sub = type(parent).blank(spec["path"], base_url=parent.application_url, headers=headers)
     sub.method = spec["method"]
@@ -83,6 +115,7 @@ def _subrequest(parent: Request, spec: dict[str, Any]) -> Request:
         # Request.blank read the subrequest's own Content-Type header, whatever its case.
         sub.content_type = sub.content_type or "application/json"
     sub.environ[ENVIRON_KEY] = parent.environ[ENVIRON_KEY]
+    sub.environ[IN_BATCH] = True
     return sub
 
 
@@ -95,6 +128,8 @@ def _describe(spec: dict[str, Any], response: Response) -> dict[str, Any]:
 @batch.post()
 def post_batch(request: Request) -> dict[str, Any]:
     """Run each subrequest in a savepoint: a 4xx undoes its own writes and events only."""
+    if request.environ.get(IN_BATCH):  # the backstop for a spelling is_batch_path missed
+        raise invalid_parameter("body", "path", NO_NESTING)
     state = current(request)
     responses = []
     for index, spec in enumerate(_read_requests(request)):
@@ -102,6 +137,8 @@ def post_batch(request: Request) -> dict[str, Any]:
         savepoint, changes_before = f"subrequest_{index}", len(state.changes)
         state.session.savepoint(savepoint)
         try:
+            check_url(sub)  # tweens do not run for subrequests: their checks do
+            check_content_type(sub)
             response = request.invoke_subrequest(sub, use_tweens=False)
         except HTTPException as error:
             response = json_http_error(error, sub)

@@ -9,15 +9,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from notifier.http.errors import invalid_parameter
+from notifier.http.jsonsafe import INT_MAX, INT_MIN, MAX_INT_DIGITS, UnsafeJSON, check_strings
 from notifier.storage import Filter, Op, Sort
 from notifier.storage.sql import COLUMNS, FIELD_NAME
 
 MAX_LIMIT = 10000
+#: Sorting on more fields than this is refused: each one is an ORDER BY term.
+MAX_SORT_FIELDS = 10
 CONTROL_PARAMETERS = ("_limit", "_token", "_since", "_before", "_sort", "_fields", "_expected")
 PREFIXES = {f"{op.value}_": op for op in Op}
 INTEGER_FIELDS = ("last_modified",)
@@ -35,24 +39,40 @@ class ListQuery:
     include_deleted: bool = False
 
 
-def native_value(raw: str) -> Any:
-    """``10`` -> 10, ``true`` -> True, ``null`` -> None, ``"10"`` -> "10", else the text."""
+def native_value(raw: str, name: str = "") -> Any:
+    """``10`` -> 10, ``true`` -> True, ``null`` -> None, ``"10"`` -> "10", else the text.
+
+    A number no backend compares exactly (NaN, infinities, integers past 64
+    bits) is a 400 naming the parameter ``name``.
+    """
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=lambda constant: raw)
     except ValueError:
         return raw
+    if isinstance(value, float) and math.isinf(value):
+        raise invalid_parameter("querystring", name, f"{raw[:40]} is out of range for a number")
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        raise invalid_parameter(
+            "querystring", name, f"{raw[:40]} is out of range; integers fit in [-2^63, 2^63-1]"
+        )
     return value if isinstance(value, str | int | float | bool) or value is None else raw
 
 
-def _integer(name: str, raw: str, minimum: int = 0, maximum: int | None = None) -> int:
+def _integer(name: str, raw: str, minimum: int = 0, maximum: int = INT_MAX) -> int:
     text = raw.strip('"')
-    words = f"an integer between {minimum} and {maximum}" if maximum else "an integer"
+    words = "an integer" if maximum == INT_MAX else f"an integer between {minimum} and {maximum}"
     try:
-        value = int(text)
+        value = int(text) if len(text) <= MAX_INT_DIGITS else None
     except ValueError:
-        raise invalid_parameter("querystring", name, f"must be {words}, got {raw!r}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        raise invalid_parameter("querystring", name, f"must be {words}, got {raw!r}")
+        value = None
+    if value is None:
+        raise invalid_parameter("querystring", name, f"must be {words}, got {raw[:40]!r}")
+    if not minimum <= value <= maximum:
+        raise invalid_parameter(
+            "querystring",
+            name,
+            f"must be an integer between {minimum} and {maximum}, got {raw[:40]!r}",
+        )
     return value
 
 
@@ -72,15 +92,15 @@ def _filter(name: str, raw: str) -> Filter:
     field_name = _field_name(name, rest if op else name)
     op = op or Op.EQ
     if op in (Op.IN, Op.EXCLUDE):
-        value: Any = [native_value(part) for part in raw.split(",") if part != ""]
+        value: Any = [native_value(part, name) for part in raw.split(",") if part != ""]
     elif op is Op.HAS:
-        value = native_value(raw)
+        value = native_value(raw, name)
         if not isinstance(value, bool):
             raise invalid_parameter("querystring", name, f"must be true or false, got {raw!r}")
     elif op is Op.LIKE:
         value = raw
     else:
-        value = native_value(raw)
+        value = native_value(raw, name)
     if field_name in INTEGER_FIELDS and op not in (Op.HAS, Op.LIKE):
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(each, int) and not isinstance(each, bool) for each in values):
@@ -89,20 +109,51 @@ def _filter(name: str, raw: str) -> Filter:
 
 
 def _sorting(raw: str) -> list[Sort]:
+    words = raw.split(",")
+    if len(words) > MAX_SORT_FIELDS:
+        raise invalid_parameter(
+            "querystring", "_sort", f"sort on at most {MAX_SORT_FIELDS} fields, got {len(words)}"
+        )
     sorting = []
-    for word in raw.split(","):
+    for word in words:
         word = word.strip()
         descending = word.startswith("-")
         sorting.append(Sort(_field_name("_sort", word.lstrip("-")), descending))
     return sorting
 
 
+def _scalar(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return INT_MIN <= value <= INT_MAX
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        try:
+            check_strings(value)
+        except UnsafeJSON:
+            return False
+        return True
+    return value is None or isinstance(value, bool)
+
+
+def _token_shape_ok(token: Any) -> bool:
+    """A token this server gave: ``{"last_object": {field: scalar}}``."""
+    if not isinstance(token, dict) or not isinstance(token.get("last_object"), dict):
+        return False
+    last = token["last_object"]
+    return len(last) <= MAX_SORT_FIELDS + 1 and all(
+        isinstance(key, str) and FIELD_NAME.match(key) and _scalar(value)
+        for key, value in last.items()
+    )
+
+
 def decode_token(raw: str) -> dict[str, Any]:
     try:
-        token = json.loads(base64.urlsafe_b64decode(raw.encode() + b"==="))
-    except (ValueError, binascii.Error):
+        text = base64.urlsafe_b64decode(raw.encode() + b"===")
+        token = json.loads(text, parse_constant=lambda constant: None)
+    except (ValueError, binascii.Error, RecursionError):
         token = None
-    if not isinstance(token, dict) or not isinstance(token.get("last_object"), dict):
+    if not _token_shape_ok(token):
         raise invalid_parameter(
             "querystring",
             "_token",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyramid.request import Request
 
+from notifier.http import jsonsafe
 from notifier.http.errors import ERRORS, http_error, invalid_parameter
 from notifier.http.permissions import OBJECT_PERMISSIONS
 
@@ -22,12 +22,14 @@ class Body:
 
 
 def json_body(request: Request) -> Any:
-    """The parsed JSON body, or a 400 (errno 106) that quotes the parser."""
+    """The parsed JSON body: a 400 quoting the parser (errno 106) or saying what is unsafe."""
     raw = request.body  # webob copies the body on each access: read it once
     if not raw:
         return None
     try:
-        body = json.loads(raw)
+        return jsonsafe.loads(raw, request.registry.settings["notifier.max_json_depth"])
+    except jsonsafe.UnsafeJSON as error:
+        raise invalid_parameter("body", "body", str(error)) from None
     except ValueError as error:
         raise http_error(
             400,
@@ -35,20 +37,6 @@ def json_body(request: Request) -> Any:
             f"The body is not valid JSON: {error}",
             details=[{"location": "body", "name": None, "description": str(error)}],
         ) from None
-    # PostgreSQL's jsonb cannot store NUL: refuse it on every backend alike.
-    if b"\\u0000" in raw and _has_nul(body):
-        raise invalid_parameter("body", "body", "strings cannot contain the NUL character \\u0000")
-    return body
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
 
 
 def read_permissions(value: Any, resource_name: str) -> dict[str, set[str]]:
