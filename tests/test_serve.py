@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -29,6 +30,16 @@ def post_record(base: str) -> dict:
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
         return json.load(response)["data"]
+
+
+def huge_upload_status(port: int) -> bytes:
+    """Announce a 300 MB body and send none of it: the server answers without waiting."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(
+            b"PUT /v1/buckets/b HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 300000000\r\n\r\n"
+        )
+        return connection.recv(65536).split(b"\r\n", 1)[0]
 
 
 def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
@@ -56,6 +67,7 @@ def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
         wait_for(lambda: b"1 thread(s)" in output.read_bytes(), timeout=30)
         wait_for(lambda: b"push: serving http://127.0.0.1:" in output.read_bytes(), timeout=30)
         record = post_record(base)
+        assert huge_upload_status(port) == b"HTTP/1.1 413 Request Entity Too Large"
         wait_for(lambda: f"{record['id']} ".encode() in output.read_bytes())
         with urllib.request.urlopen(f"{base}/v1/__heartbeat__", timeout=5) as response:
             assert json.load(response)["redis"] == {"ok": True, "redis": True, "workers": True}
