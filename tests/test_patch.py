@@ -73,7 +73,9 @@ def test_json_patch_failed_test_changes_nothing(app: TestApp, record: str) -> No
         {"op": "test", "path": "/data/title", "value": "t"},
     ]
     response = patch(app, operations, "application/json-patch+json", status=400)
-    assert response["message"] == "body[1] in body: test failed at /data/title"
+    assert response["message"] == (
+        "body[1] in body: test failed: the value at /data/title differs from the one given"
+    )
     assert app.get(RECORD, headers=ALICE).json["data"]["title"] == "t"
 
 
@@ -83,15 +85,15 @@ def test_json_patch_failed_test_changes_nothing(app: TestApp, record: str) -> No
         ({"op": "add"}, "body in body: a JSON Patch body is a list of operations"),
         (
             [{"op": "frobnicate", "path": "/data/x"}],
-            "body[0] in body: each operation needs op: add, remove, replace, test, move or copy",
+            "body[0] in body: op must be one of add, remove, replace, move, copy, test",
         ),
         (
             [{"op": "add", "path": "data/x", "value": 1}],
-            "body[0] in body: path must be a JSON pointer like /data/title",
+            "body[0] in body: path must be a JSON pointer like /data/title, got 'data/x'",
         ),
         (
             [{"op": "remove", "path": "/data/nope"}],
-            "body[0] in body: path does not exist at 'nope'",
+            "body[0] in body: /data/nope: there is no value at this path",
         ),
         (
             [{"op": "replace", "path": "/data", "value": 3}],
