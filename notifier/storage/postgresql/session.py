@@ -49,10 +49,23 @@ class PostgreSQLSession(PostgreSQLOutbox):
         self, resource: str, parent_id: str, object_id: str, shared: bool = False
     ) -> dict[str, Any] | None:
         sql = f"SELECT {_OBJECT} FROM objects WHERE parent_id = %s AND resource = %s AND id = %s"
+        if self.write and not shared:
+            self._lock_key(resource, parent_id, object_id)
         if self.write:
             sql += " FOR SHARE" if shared else " FOR UPDATE"
         row = self._execute(sql, (parent_id, resource, object_id)).fetchone()
         return None if row is None or row[2] else _to_object(row)
+
+    def _lock_key(self, resource: str, parent_id: str, object_id: str) -> None:
+        """Take this id's lock until commit, whether or not the object exists yet.
+
+        FOR UPDATE locks only a row that exists: without this, writers of one
+        new id each read "absent", and all but one then fail on the insert
+        (or deadlock on the rows they lock after it).  With it they queue,
+        and each one after the first reads the committed object, as on SQLite.
+        """
+        key = f"{parent_id}\x1f{resource}\x1f{object_id}"
+        self._execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
 
     def _store(
         self,
