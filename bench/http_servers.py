@@ -32,7 +32,7 @@ INI = """
 [app:main]
 use = call:notifier:main
 {storage}
-notifier.userid_hmac_secret = bench
+notifier.userid_hmac_secret = bench-secret-of-at-least-32-characters
 notifier.event_listeners = {listeners}
 notifier.event_listeners.log.use = notifier.listeners.log
 notifier.event_listeners.redis.use = notifier.listeners.redis

@@ -53,7 +53,7 @@ def write_ini(directory: Path, storage: dict[str, str], redis_url: str, listname
     ini = directory / "bench.ini"
     ini.write_text(
         "[app:main]\nuse = egg:notifier\n" + "\n".join(lines) + "\n"
-        "notifier.userid_hmac_secret = bench-secret\n"
+        "notifier.userid_hmac_secret = bench-secret-of-at-least-32-characters\n"
         "notifier.relay.in_process = false\n"
         "notifier.event_listeners = redis\n"
         "notifier.event_listeners.redis.use = notifier.listeners.redis\n"

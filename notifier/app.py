@@ -18,6 +18,7 @@ from pyramid.router import Router
 
 from notifier.delivery.loader import LoadedListener
 from notifier.http.errors import add_error_views
+from notifier.secret import check_userid_secret
 from notifier.settings import Section, load_settings
 from notifier.state import HealthCheck, NotifierState, state_of
 from notifier.storage import load_storage
@@ -32,6 +33,7 @@ def _read_core_settings(config: Configurator) -> None:
     """Check and type the core settings in place, so views read ready values."""
     settings = config.get_settings()
     core = Section(settings, "notifier.")
+    check_userid_secret(settings)
     settings["notifier.batch_max_requests"] = core.int("batch_max_requests", minimum=1)
     settings["notifier.max_request_body_bytes"] = core.int("max_request_body_bytes", minimum=1)
     settings["notifier.max_json_depth"] = core.int("max_json_depth", minimum=2, maximum=200)

@@ -25,6 +25,7 @@ DEFAULTS: dict[str, str] = {
     "storage_url": "notifier.sqlite",
     "storage_pool_size": "10",
     "userid_hmac_secret": "",
+    "dev_mode": "false",
     "bucket_create_principals": "system.Authenticated",
     "batch_max_requests": "25",
     "paginate_by": "10000",

@@ -87,7 +87,7 @@ def app_settings(url: str) -> dict[str, str]:
     return {
         "notifier.storage_backend": "notifier.storage.postgresql",
         "notifier.storage_url": url,
-        "notifier.userid_hmac_secret": "test-secret",
+        "notifier.userid_hmac_secret": "test-secret-of-at-least-32-characters",
     }
 
 
