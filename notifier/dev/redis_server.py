@@ -66,14 +66,23 @@ def free_port() -> int:
 class PrivateRedis:
     """A redis-server child process on a loopback port.
 
-    With ``persistent``, an append-only file synced on every write keeps the
-    data across ``stop()`` and ``start()``, as a real Redis restart would.
+    With ``persistent``, an append-only file synced as ``appendfsync`` says
+    (``always``: on every write) keeps the data across ``stop()`` and
+    ``start()``, as a real Redis restart would.  ``directory`` defaults to a
+    temporary folder that ``close()`` removes; a given one is kept.
     """
 
     port: int = field(default_factory=free_port)
     persistent: bool = False
+    appendfsync: str = "always"
     process: subprocess.Popen[bytes] | None = None
-    directory: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="notifier-redis-"))
+    directory: str = ""
+    temporary: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        if not self.directory:
+            self.directory = tempfile.mkdtemp(prefix="notifier-redis-")
+            self.temporary = True
 
     @property
     def url(self) -> str:
@@ -91,7 +100,7 @@ class PrivateRedis:
             "--appendonly",
             "yes" if self.persistent else "no",
             "--appendfsync",
-            "always",
+            self.appendfsync,
             "--dir",
             self.directory,
         ]
@@ -121,9 +130,10 @@ class PrivateRedis:
                 self.process.wait()
 
     def close(self) -> None:
-        """Stop the server for good and remove its folder."""
+        """Stop the server for good and remove its folder, if temporary."""
         self.stop()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if self.temporary:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def ensure_redis(url: str) -> tuple[str, PrivateRedis | None]:

@@ -18,6 +18,7 @@ from notifier.delivery.events import ResourceChanged
 from notifier.listeners import ListenerBase, listener_name
 from notifier.queue import defaults
 from notifier.queue.connection import check_url, connect, redact
+from notifier.queue.durability import warn_if_not_durable
 from notifier.queue.protocol import worker_alive
 from notifier.settings import Section, check_known_keys
 
@@ -116,4 +117,5 @@ def load_from_config(config: Any, prefix: str) -> RedisListener:
     listname = section.str("listname", defaults.LISTNAME)
     name = listener_name(prefix)
     log.info("redis listener %s: %s list %r", name, redact(url), listname)
+    warn_if_not_durable(client, name, redact(url))
     return RedisListener(client, listname, name=name, timeouts=timeouts)
