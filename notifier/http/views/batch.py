@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import posixpath
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from cornice import Service
 from pyramid.config import Configurator
@@ -25,6 +25,7 @@ from notifier.http.views.requests import json_body
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 PREFIX = "/v1"
+URL_SAFE = "/?&=%:@!$'()*+,;~-._"
 NO_NESTING = "a batch cannot contain a batch (however its path is spelled)"
 #: Set in a subrequest's environ: the batch view refuses to run inside a batch.
 IN_BATCH = "notifier.http.batch.subrequest"
@@ -108,7 +109,9 @@ def _subrequest(parent: Request, spec: dict[str, Any]) -> Request:
     }
     headers.update(spec["headers"])
     # The parent's class: the subrequest needs the same attributes (notifier.http.request).
-    sub = type(parent).blank(spec["path"], base_url=parent.application_url, headers=headers)
+    # Request.blank takes an ASCII URL: other characters go percent-encoded as UTF-8.
+    path = quote(spec["path"], safe=URL_SAFE)
+    sub = type(parent).blank(path, base_url=parent.application_url, headers=headers)
     sub.method = spec["method"]
     if "body" in spec and spec["method"] not in ("GET", "HEAD", "DELETE"):
         sub.body = json.dumps(spec["body"]).encode()
