@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import webtest
 
-import notifier
+from tests.apps import running
 from tests.conftest import ALICE, SECRET
 
 NESTING = "a batch cannot contain a batch (however its path is spelled)"
 
 
 @pytest.fixture
-def app(backend_settings: dict[str, str]) -> webtest.TestApp:
+def app(backend_settings: dict[str, str]) -> Iterator[webtest.TestApp]:
     settings = {**backend_settings, "notifier.userid_hmac_secret": SECRET}
-    return webtest.TestApp(notifier.main({}, **settings))
+    with running(settings) as wsgi_app:
+        yield webtest.TestApp(wsgi_app)
 
 
 def batch(app: webtest.TestApp, body: Any, status: int) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-import notifier
+from tests.apps import running
 from tests.conftest import ALICE, SECRET, serving
 
 #: Examples per operation, and seconds per backend: kept small for the suite; a
@@ -51,7 +51,11 @@ def fuzzed_server(backend_settings: dict[str, str]) -> Iterator[str]:
         "notifier.userid_hmac_secret": SECRET,
         "notifier.storage_pool_size": "6",
     }
-    app = notifier.main({}, **app_settings)
+    with running(app_settings) as app:
+        yield from seeded_and_served(app)
+
+
+def seeded_and_served(app: Any) -> Iterator[str]:
     seed = webtest.TestApp(app)
     # Hypothesis tries small ids first ("0", "00", "A"): objects there take the
     # cases past the 403/404 of an empty server, into reads, patches and deletes.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import webtest
 
-import notifier
+from tests.apps import running
 from tests.conftest import ALICE, SECRET
 
 RECORD = "/v1/buckets/b/collections/c/records/r"
@@ -30,7 +31,7 @@ def load_from_config(config: Any, prefix: str) -> Any:
 
 
 @pytest.fixture
-def app(backend_settings: dict[str, str]) -> webtest.TestApp:
+def app(backend_settings: dict[str, str]) -> Iterator[webtest.TestApp]:
     settings = {
         **backend_settings,
         "notifier.userid_hmac_secret": SECRET,
@@ -39,7 +40,11 @@ def app(backend_settings: dict[str, str]) -> webtest.TestApp:
         "notifier.event_listeners": "capture",
         "notifier.event_listeners.capture.use": __name__,
     }
-    app = webtest.TestApp(notifier.main({}, **settings))
+    with running(settings) as wsgi_app:
+        yield prepared(webtest.TestApp(wsgi_app))
+
+
+def prepared(app: webtest.TestApp) -> webtest.TestApp:
     app.put_json("/v1/buckets/b", {}, headers=ALICE)
     app.put_json("/v1/buckets/b/collections/c", {}, headers=ALICE)
     app.put_json(RECORD, {"data": ORIGINAL}, headers=ALICE)

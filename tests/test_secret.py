@@ -26,7 +26,8 @@ ADVICE = (
 
 def start(tmp_path: Path, **extra: str) -> None:
     settings = {"notifier.storage_url": str(tmp_path / "n.sqlite"), **extra}
-    notifier.configure({}, settings)
+    config = notifier.configure({}, settings)
+    notifier.shutdown(config.registry)
 
 
 def test_the_published_secret_stops_the_start(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import webtest
 
-import notifier
+from tests.apps import running
 from tests.conftest import ALICE, SECRET, serving
 
 COLLECTION = "/v1/buckets/b/collections/c"
@@ -26,9 +26,13 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
-def app(backend_settings: dict[str, str]) -> webtest.TestApp:
+def app(backend_settings: dict[str, str]) -> Iterator[webtest.TestApp]:
     settings = {**backend_settings, "notifier.userid_hmac_secret": SECRET}
-    app = webtest.TestApp(notifier.main({}, **settings))
+    with running(settings) as wsgi_app:
+        yield prepared(webtest.TestApp(wsgi_app))
+
+
+def prepared(app: webtest.TestApp) -> webtest.TestApp:
     app.put_json("/v1/buckets/b", {}, headers=ALICE)
     app.put_json(COLLECTION, {}, headers=ALICE)
     app.put_json(RECORDS + "/r1", {"data": {"n": 1, "title": "one"}}, headers=ALICE)
@@ -120,7 +124,11 @@ def test_json_nested_deeper_than_the_limit_is_refused_fast(app: webtest.TestApp)
 
 def test_the_depth_limit_is_a_setting(backend_settings: dict[str, str]) -> None:
     settings = {**backend_settings, "notifier.userid_hmac_secret": SECRET}
-    app = webtest.TestApp(notifier.main({}, **settings, **{"notifier.max_json_depth": "3"}))
+    with running({**settings, "notifier.max_json_depth": "3"}) as wsgi_app:
+        depth_limited(webtest.TestApp(wsgi_app))
+
+
+def depth_limited(app: webtest.TestApp) -> None:
     app.put_json("/v1/buckets/b", {"data": {"a": 1}}, headers=ALICE, status=201)
     response = app.put_json("/v1/buckets/b", {"data": {"a": [[1]]}}, headers=ALICE, status=400)
     assert error(response, 400, 107) == "body in body: the JSON nests 4 levels deep; the limit is 3"
@@ -261,7 +269,7 @@ def small_limit_server(backend_settings: dict[str, str]) -> Iterator[tuple[str, 
         "notifier.userid_hmac_secret": SECRET,
         "notifier.max_request_body_bytes": "1000",
     }
-    with serving(notifier.main({}, **settings)) as url:
+    with running(settings) as wsgi_app, serving(wsgi_app) as url:
         parts = urlsplit(url)
         yield parts.hostname or "", parts.port or 0
 
@@ -332,7 +340,11 @@ def test_a_body_without_length_is_read_only_up_to_the_limit(
         "notifier.userid_hmac_secret": SECRET,
         "notifier.max_request_body_bytes": "1000",
     }
-    wsgi_app = notifier.main({}, **settings)
+    with running(settings) as wsgi_app:
+        read_one_over_the_limit(wsgi_app)
+
+
+def read_one_over_the_limit(wsgi_app: Any) -> None:
     stream = CountingInput(b" " * 10_000_000)
     environ = webtest.TestRequest.blank("/v1/buckets/b", method="PUT", headers=ALICE).environ
     environ.update({"wsgi.input": stream, "wsgi.input_terminated": True})

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-import notifier
+from tests.apps import running
 from tests.conftest import ALICE, SECRET, serving
 
 WRITERS = 16
@@ -28,7 +28,7 @@ def server(backend_settings: dict[str, str]) -> Iterator[str]:
         "notifier.userid_hmac_secret": SECRET,
         "notifier.storage_pool_size": str(WRITERS + 2),
     }
-    with serving(notifier.main({}, **settings), threads=WRITERS) as url:
+    with running(settings) as app, serving(app, threads=WRITERS) as url:
         send(url, "PUT", "/v1/buckets/b", {})
         send(url, "PUT", "/v1/buckets/b/collections/c", {})
         yield url
@@ -121,7 +121,7 @@ def queue_server_settings(
     }
 
 
-def test_timestamps_tell_commit_order_and_sqlite_queues_in_it(
+def test_timestamps_tell_commit_order(
     backend_settings: dict[str, str], redis_url: str, redis_client: Any, listname: str
 ) -> None:
     """8 writers x 15 updates over 3 records of one collection.
@@ -129,12 +129,12 @@ def test_timestamps_tell_commit_order_and_sqlite_queues_in_it(
     Per collection, ``timestamp`` strictly increases in commit order (writers
     of a list hold its timestamp row until they commit), so sorted by
     timestamp each record's events chain: every ``old`` is the previous
-    ``new``.  On SQLite (one request at a time per process) the queue itself
-    is in that order; on PostgreSQL concurrent requests may push out of it.
+    ``new``.  The queue itself may be in another order: concurrent requests
+    each push after their own commit.
     """
     settings = queue_server_settings(backend_settings, redis_url, listname)
     writers, rounds = 8, 15
-    with serving(notifier.main({}, **settings), threads=writers) as base:
+    with running(settings) as app, serving(app, threads=writers) as base:
         send(base, "PUT", "/v1/buckets/b", {})
         send(base, "PUT", "/v1/buckets/b/collections/c", {})
         statuses: list[int] = []
@@ -164,5 +164,3 @@ def test_timestamps_tell_commit_order_and_sqlite_queues_in_it(
         else:
             assert message["action"] == "create"
         previous[uri] = impacted["new"]["last_modified"]
-    if "notifier.storage_backend" not in settings:  # SQLite, the default
-        assert queued == in_commit_order
