@@ -46,7 +46,7 @@ INI = """
 [app:main]
 use = call:notifier:main
 notifier.storage_url = {folder}/bench.sqlite
-notifier.userid_hmac_secret = bench
+notifier.userid_hmac_secret = bench-secret-of-at-least-32-characters
 notifier.event_listeners = {listeners}
 notifier.event_listeners.redis.use = notifier.listeners.redis
 notifier.event_listeners.redis.url = {redis_url}

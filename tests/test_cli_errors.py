@@ -24,7 +24,7 @@ def write_app_ini(
     ini = folder / "app.ini"
     ini.write_text(
         "[app:main]\nuse = egg:notifier\n"
-        "notifier.userid_hmac_secret = a-test-secret-of-some-length\n"
+        "notifier.userid_hmac_secret = a-test-secret-of-some-length-over-32\n"
         "notifier.storage_url = db.sqlite\n"
         f"notifier.event_listeners = {listeners}\n"
         "notifier.event_listeners.log.use = notifier.listeners.log\n"

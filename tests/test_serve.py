@@ -207,7 +207,8 @@ def test_workers_find_handlers_beside_the_ini_and_on_pythonpath(tmp_path, redis_
 
 
 def test_pserve_serves_the_shipped_app_ini(tmp_path):
-    """``pserve app.ini`` keeps working beside ``notifier serve``."""
+    """``pserve app.ini`` keeps working beside ``notifier serve``, given a secret of one's own
+    (app.ini ships none: only ``notifier serve --dev`` makes one)."""
     port = free_port()
     ini = tmp_path / "app.ini"
     ini.write_text((ROOT / "app.ini").read_text().replace("port = 8888", f"port = {port}"))
@@ -215,6 +216,7 @@ def test_pserve_serves_the_shipped_app_ini(tmp_path):
         **os.environ,
         "NOTIFIER_STORAGE_URL": str(tmp_path / "db.sqlite"),
         "NOTIFIER_EVENT_LISTENERS": "log",
+        "NOTIFIER_USERID_HMAC_SECRET": "a-secret-of-this-deployment-only-0123456789",
     }
     pserve = str(Path(sys.executable).with_name("pserve"))
     server = subprocess.Popen(

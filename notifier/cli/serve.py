@@ -36,6 +36,7 @@ from notifier.settings import as_list, environ_name
 
 if TYPE_CHECKING:
     from notifier.dev.children import Supervised
+    from notifier.dev.redis_server import PrivateRedis
 
 log = logging.getLogger("notifier.cli.serve")
 REDIS_LISTENER = "notifier.listeners.redis"
@@ -53,16 +54,35 @@ def redis_listeners(ini: str, module: str = REDIS_LISTENER) -> dict[str, str]:
     }
 
 
+def dev_redis(folder: str) -> PrivateRedis:
+    """The dev server's private Redis: an append-only file synced every second,
+    kept in ``var/redis`` beside the INI file, so a crash loses at most a second."""
+    from notifier.dev.redis_server import PrivateRedis
+
+    directory = os.path.join(folder, "var", "redis")
+    os.makedirs(directory, exist_ok=True)
+    return PrivateRedis(persistent=True, appendfsync="everysec", directory=directory)
+
+
+def use_dev_secret(ini: str) -> None:
+    """Mark the run as development, keyed by this checkout's own secret (unless one is set)."""
+    from notifier.dev.secret import checkout_secret
+
+    os.environ["NOTIFIER_DEV_MODE"] = "true"
+    name = environ_name("notifier.userid_hmac_secret")
+    os.environ.setdefault(name, checkout_secret(os.path.dirname(ini)))
+
+
 @contextmanager
-def private_redis_where_needed(listeners: dict[str, str]) -> Iterator[None]:
+def private_redis_where_needed(listeners: dict[str, str], folder: str) -> Iterator[None]:
     """Start one private Redis for the listeners whose URL does not answer."""
-    from notifier.dev.redis_server import PrivateRedis, redis_answers
+    from notifier.dev.redis_server import redis_answers
 
     silent = [name for name, url in listeners.items() if not redis_answers(url)]
     if not silent:
         yield
         return
-    server = PrivateRedis().start()
+    server = dev_redis(folder).start()
     for name in silent:
         log.warning(
             "no Redis answers at %s; listener %s uses a private one at %s",
@@ -148,6 +168,7 @@ def serve(
     from pyramid.paster import get_app, setup_logging
 
     from notifier import shutdown
+    from notifier.http.validation import server_body_limit
 
     ini = read_ini(ini)
     address = listen_address(ini, host, port)
@@ -158,7 +179,9 @@ def serve(
     streams = redis_listeners(ini, STREAM_LISTENER)
     with ExitStack() as stack:
         if dev:
-            stack.enter_context(private_redis_where_needed({**listeners, **streams}))
+            use_dev_secret(ini)
+            folder = os.path.dirname(ini)
+            stack.enter_context(private_redis_where_needed({**listeners, **streams}, folder))
             for name in listeners:
                 stack.callback(start_worker(ini, name, handler).stop)
             if streams:
@@ -168,15 +191,21 @@ def serve(
         with reading(ini):
             app = get_app(ini, "main")
         stack.callback(shutdown, app.registry)
-        run_waitress(app, *address)
+        run_waitress(app, *address, body_limit=server_body_limit(app.registry.settings))
 
 
-def run_waitress(app: object, host: str, port: int, threads: int) -> None:
-    """Bind, say where, and serve; a port in use is one line, not an OSError's stack."""
+def run_waitress(
+    app: object, host: str, port: int, threads: int, body_limit: int | None = None
+) -> None:
+    """Bind, say where, and serve; a port in use is one line, not an OSError's stack.
+
+    Waitress refuses a body of ``body_limit`` bytes or more before reading it.
+    """
     from waitress import create_server
 
+    limits = {} if body_limit is None else {"max_request_body_size": body_limit}
     try:
-        server = create_server(app, host=host, port=port, threads=threads)
+        server = create_server(app, host=host, port=port, threads=threads, **limits)
     except OSError as error:
         problem = f"cannot listen on {host}: {error.strerror or error}"
         raise CommandError("port", problem, port) from None
