@@ -148,7 +148,7 @@ def test_the_notifier_command_migrates_and_serve_names_it_before(
     postgresql_schema_url: str, tmp_path: Path
 ) -> None:
     write_ini(tmp_path, "notifier.storage.postgresql", postgresql_schema_url)
-    env = {"NOTIFIER_USERID_HMAC_SECRET": "test-secret"}
+    env = {"NOTIFIER_USERID_HMAC_SECRET": "test-secret-of-at-least-32-characters"}
     refused = run_notifier("serve", "--port", str(free_port()), cwd=tmp_path, env=env)
     assert one_line_error(refused).endswith(
         "the database has no notifier schema; create it with: notifier migrate <your .ini>"
