@@ -244,6 +244,7 @@ def test_config_postgresql_ini_starts_with_the_url_from_the_environment(
     ini = Path(__file__).parent.parent / "config" / "postgresql.ini"
     settings = get_appsettings(str(ini), name="main")
     monkeypatch.setenv("NOTIFIER_STORAGE_URL", url)
+    monkeypatch.setenv("NOTIFIER_USERID_HMAC_SECRET", "a-secret-of-this-deployment-only-0123")
     app = notifier.main({"here": str(ini.parent)}, **settings)
     storage = app.registry.notifier.storage
     try:

@@ -76,8 +76,13 @@ def test_api_operations_are_well_formed(app: TestApp) -> None:
             assert method in ("get", "post", "put", "patch", "delete"), path
             assert operation["responses"], (path, method)
             for response in operation["responses"].values():
+                if "$ref" in response:  # a shared response: components/responses/<name>
+                    response = document["components"]["responses"][
+                        response["$ref"].rsplit("/", 1)[-1]
+                    ]
                 assert response["description"]
                 for media in response.get("content", {}).values():
-                    reference = media["schema"]["$ref"]
-                    name = reference.rsplit("/", 1)[-1]
-                    assert name in document["components"]["schemas"]
+                    reference = media["schema"].get("$ref")
+                    if reference is not None:
+                        name = reference.rsplit("/", 1)[-1]
+                        assert name in document["components"]["schemas"]
