@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import notifier
+from notifier.app import configure
 from notifier.cli.serve import use_dev_secret
 from notifier.dev.redis_server import free_port
 from notifier.dev.secret import checkout_secret
@@ -26,7 +27,7 @@ ADVICE = (
 
 def start(tmp_path: Path, **extra: str) -> None:
     settings = {"notifier.storage_url": str(tmp_path / "n.sqlite"), **extra}
-    config = notifier.configure({}, settings)
+    config = configure({}, settings)
     notifier.shutdown(config.registry)
 
 
