@@ -154,14 +154,14 @@ def _utility_paths() -> dict[str, Any]:
         "/push/tokens": {
             "post": {
                 "summary": "A short-lived push subscription token for the caller",
-                "responses": {**CREATED, "401": _responses("", 401)["401"]},
+                "responses": {"201": _json(anything, "The token"), **error_responses(401)},
             }
         },
         "/__outbox__": simple("Each listener's backlog, and the dead letters", 401, 403),
         "/__outbox__/replay": {
             "post": {
                 "summary": "Replay dead letters (of one listener, or all)",
-                "responses": _responses("How many", 400, 401, 403),
+                "responses": {"200": _json(anything, "How many"), **error_responses(400, 401, 403)},
             }
         },
     }
