@@ -110,7 +110,7 @@ def test_two_capabilities_of_one_name_conflict(tmp_path):
 
     settings = {
         "notifier.storage_url": str(tmp_path / "n.sqlite"),
-        "notifier.userid_hmac_secret": "s",
+        "notifier.userid_hmac_secret": "a-test-secret-of-at-least-32-characters",
     }
     config = Configurator(settings=load_settings(settings))
     with pytest.raises(ConfigurationConflictError) as error, config:
