@@ -8,6 +8,8 @@ from notifier.push import tokens
 from tests.conftest import ALICE, ALICE_ID, BOB, SECRET
 from tests.eventing import RECORDS, create_collection, make_app
 
+JSON_TYPE = {"Content-Type": "application/json"}
+
 L = "notifier.event_listeners"
 
 
@@ -78,7 +80,7 @@ def test_the_console_sees_backlogs_and_dead_letters_and_replays_them(tmp_path):
     assert seen["dead"][0]["last_error"]
     bad = app.post_json("/v1/__outbox__/replay", {"listener": 3}, headers=ALICE, status=400)
     assert bad.json["message"] == "listener must be a listener's name, got 3"
-    bad = app.post("/v1/__outbox__/replay", "{", headers=ALICE, status=400)
+    bad = app.post("/v1/__outbox__/replay", "{", headers={**ALICE, **JSON_TYPE}, status=400)
     assert bad.json["message"] == 'The body must be JSON: {"listener": name}'
     replayed = app.post_json("/v1/__outbox__/replay", {"listener": "broken"}, headers=ALICE)
     assert replayed.json == {"replayed": 3}
