@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -45,6 +46,7 @@ def worker_ini(tmp_path: Path, url: str, redis_url: str, listname: str, **extra:
     settings["notifier.event_listeners.redis.url"] = redis_url
     settings["notifier.event_listeners.redis.listname"] = listname
     settings["notifier.storage_url"] = "state.sqlite"  # relative to the INI's folder
+    settings["notifier.userid_hmac_secret"] = "a-secret-for-the-outbox-command-of-this-test"
     return write_ini(tmp_path / "app.ini", settings)
 
 
@@ -202,6 +204,10 @@ def test_webhook_status_and_enable(
 
     status = command("webhook-status", ini, "--listener", "hook")
     assert status.stdout.startswith(f"{label}: disabled, answered 410 Gone at ")
+    outbox = json.loads(command("outbox", "stats", ini).stdout)["disabled_endpoints"]
+    assert [(e["listener"], e["url"], e["reason"][:14]) for e in outbox] == [
+        ("hook", label, "answered 410 G")
+    ]
     unknown = command("webhook-enable", ini, "--listener", "hook", "--url", "http://x/")
     assert (unknown.returncode, unknown.stderr) == (
         1,
@@ -210,5 +216,6 @@ def test_webhook_status_and_enable(
     enable = command("webhook-enable", ini, "--listener", "hook", "--url", receiver.url)
     assert (enable.returncode, enable.stdout) == (0, f"{label}: enabled\n")
     assert command("webhook-status", ini, "--listener", "hook").stdout == f"{label}: enabled\n"
+    assert json.loads(command("outbox", "stats", ini).stdout)["disabled_endpoints"] == []
     again = command("webhook-enable", ini, "--listener", "hook")
     assert again.stdout == "nothing to enable: no endpoint was disabled\n"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import threading
 from typing import Any
@@ -31,6 +32,7 @@ from notifier.cli.common import (
 )
 from notifier.cli.watch import Sample, watch, watch_options
 from notifier.delivery.relay import Relay, now_ms
+from notifier.listeners import webhook_state
 from notifier.state import state_of
 from notifier.storage import Storage, transaction
 
@@ -75,6 +77,33 @@ def stats(storage: Storage) -> dict[str, Any]:
         "oldest_age_s": age,
         "dead": found.dead,
     }
+
+
+def disabled_endpoints(registry: Any) -> list[dict[str, Any]]:
+    """The webhook endpoints a 410 Gone disabled, for every webhook listener of the INI.
+
+    A worker-only listener counts too: its state lives in the same storage.
+    """
+    use = re.compile(r"notifier\.event_listeners\.([^.]+)\.use")
+    names = sorted(
+        match.group(1)
+        for key, value in registry.settings.items()
+        if (match := use.fullmatch(key)) and str(value).strip() == WEBHOOK_MODULE
+    )
+    found = []
+    with transaction(storage_of(registry), write=False) as session:
+        for name in names:
+            for endpoint in session.list(webhook_state.RESOURCE, webhook_state.parent_of(name)):
+                found.append({"listener": name, "url": endpoint.get("url"), **_why(endpoint)})
+    return found
+
+
+#: The ``use =`` of a webhook listener.
+WEBHOOK_MODULE = "notifier.listeners.webhook"
+
+
+def _why(endpoint: dict[str, Any]) -> dict[str, Any]:
+    return {"reason": endpoint.get("reason"), "disabled_at": endpoint.get("disabled_at")}
 
 
 def dead_letters(storage: Storage, limit: int) -> list[dict[str, Any]]:
@@ -135,7 +164,7 @@ def stats_command(ini: str, watch_seconds: float | None) -> None:
     registry = app_registry(ini)
     storage = storage_of(registry)
     if watch_seconds is None:
-        _print(stats(storage))
+        _print({**stats(storage), "disabled_endpoints": disabled_endpoints(registry)})
         return
     figures = lambda: Sample(stats(storage))  # noqa: E731
     watch(f"outbox of {ini}", figures, watch_seconds, rates=("backlog", "dead"))

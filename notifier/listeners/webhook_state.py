@@ -28,6 +28,11 @@ RESOURCE = "webhook_endpoint"
 REFRESH = 5.0
 
 
+def parent_of(listener: str) -> str:
+    """Where the disabled endpoints of ``listener`` are kept."""
+    return f"/__notifier__/webhooks/{listener}"
+
+
 def endpoint_key(endpoint: Endpoint) -> str:
     """The stored object's id: a digest, since the URL may hold a token."""
     return hashlib.sha256(endpoint.url.encode()).hexdigest()[:32]
@@ -41,7 +46,7 @@ class EndpointStates:
     ) -> None:
         self._open_storage = open_storage
         self._storage: Storage | None = None
-        self.parent_id = f"/__notifier__/webhooks/{listener}"
+        self.parent_id = parent_of(listener)
         self.refresh = refresh
         self._lock = threading.Lock()
         self._disabled: dict[str, str] = {}
