@@ -20,7 +20,7 @@ from notifier.delivery.loader import LoadedListener
 from notifier.http.errors import add_error_views
 from notifier.secret import check_userid_secret
 from notifier.settings import Section, load_settings
-from notifier.state import HealthCheck, NotifierState, state_of
+from notifier.state import HealthCheck, Heartbeat, NotifierState, state_of
 from notifier.storage import load_storage
 
 log = logging.getLogger(__name__)
@@ -41,15 +41,19 @@ def _read_core_settings(config: Configurator) -> None:
     settings["notifier.bucket_create_principals"] = core.list("bucket_create_principals", "")
 
 
-def add_heartbeat(config: Configurator, name: str, check: HealthCheck) -> None:
+def add_heartbeat(
+    config: Configurator, name: str, check: HealthCheck, threaded: bool = False
+) -> None:
     """Directive: report ``check(request)`` under ``name`` in ``/v1/__heartbeat__``.
 
-    A check that returns None reports nothing (a listener with no heartbeat).
+    A check that returns None reports nothing.  A ``threaded`` check (one
+    that calls over the network) runs in a thread of its own and is reported
+    as failed when it does not answer within ``notifier.heartbeat.timeout``.
     """
     state = state_of(config.registry)
 
     def register() -> None:
-        state.heartbeats[name] = check
+        state.heartbeats[name] = Heartbeat(check, threaded)
 
     config.action(("notifier.heartbeat", name), register)
 
@@ -73,7 +77,7 @@ def add_listener(config: Configurator, loaded: LoadedListener) -> None:
 
     config.action(("notifier.listener", loaded.name), register)
     if loaded.reports_health:
-        config.add_heartbeat(loaded.name, lambda request: loaded.heartbeat())
+        config.add_heartbeat(loaded.name, lambda request: loaded.heartbeat(), threaded=True)
 
 
 def includeme(config: Configurator) -> None:
@@ -147,6 +151,8 @@ def shutdown(registry: Any) -> None:
         state.relay_stop.set()
     if state.relay_thread is not None:
         state.relay_thread.join(RELAY_JOIN_TIMEOUT)
+    if state.heartbeat_pool is not None:
+        state.heartbeat_pool.shutdown(wait=True, cancel_futures=True)
     for loaded in state.opened:
         try:
             loaded.close()

@@ -37,6 +37,10 @@ DEFAULTS: dict[str, str] = {
     "outbox.backoff_base": "1.0",
     "outbox.backoff_max": "300",
     "outbox.lease": "30",
+    "outbox.retention": "86400",
+    "heartbeat.max_backlog_age": "300",
+    "heartbeat.dead_letters_fail": "true",
+    "heartbeat.timeout": "1.0",
     "relay.in_process": "true",
     "relay.interval": "1.0",
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,15 @@ if TYPE_CHECKING:
 
 #: A heartbeat check: takes the request, returns a bool or a dict with ``ok``.
 HealthCheck = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """A registered check; ``threaded`` ones (network calls) run beside the request,
+    bounded by ``notifier.heartbeat.timeout``, so a stalled target holds nothing up."""
+
+    check: HealthCheck
+    threaded: bool = False
 
 
 class StateError(RuntimeError):
@@ -42,7 +52,9 @@ class NotifierState:
     opened: list[LoadedListener] = field(default_factory=list)
     closed: bool = False
     listeners: list[LoadedListener] = field(default_factory=list)
-    heartbeats: dict[str, HealthCheck] = field(default_factory=dict)
+    heartbeats: dict[str, Heartbeat] = field(default_factory=dict)
+    heartbeat_timeout: float = 1.0
+    heartbeat_pool: ThreadPoolExecutor | None = None
     capabilities: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -52,6 +64,12 @@ class NotifierState:
     @property
     def relay(self) -> Relay:
         return _required(self.relay_, "relay", "notifier.delivery.setup")
+
+    def heartbeat_threads(self) -> ThreadPoolExecutor:
+        """The threads that run network heartbeats, made on first use."""
+        if self.heartbeat_pool is None:
+            self.heartbeat_pool = ThreadPoolExecutor(4, thread_name_prefix="notifier-heartbeat")
+        return self.heartbeat_pool
 
     @property
     def reads_wanted(self) -> bool:

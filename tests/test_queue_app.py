@@ -120,4 +120,6 @@ def test_heartbeat_is_503_when_redis_is_down(tmp_path):
 
     app = queue_app(tmp_path, f"redis://127.0.0.1:{free_port()}/0", "q")
     response = app.get("/v1/__heartbeat__", status=503)
-    assert response.json["queue"] == {"ok": False, "redis": False, "workers": False}
+    queue = response.json["queue"]
+    assert (queue["ok"], queue["redis"], queue["workers"]) == (False, False, False)
+    assert queue["reason"].startswith("redis does not answer: ConnectionError: Error 111")

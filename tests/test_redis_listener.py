@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from notifier.dev.redis_server import free_port
+from notifier.listeners import Unavailable
 from notifier.listeners.redis import RedisListener, load_from_config
 from notifier.settings import SettingsError
 from tests.helpers import Settings, make_event, read_lines, start, stop
@@ -73,9 +74,9 @@ def test_defaults_and_filter_keys_are_left_to_the_dispatcher(redis_url, redis_cl
 def test_redis_down_raises_at_once():
     sink = listener(url=f"redis://127.0.0.1:{free_port()}/0")
     started = time.monotonic()
-    with pytest.raises(redis.ConnectionError):
+    with pytest.raises(Unavailable, match="Connection refused"):
         sink(make_event(1))
-    with pytest.raises(redis.ConnectionError):
+    with pytest.raises(Unavailable, match="Connection refused"):
         sink.deliver([make_event(2), make_event(3)])
     with pytest.raises(redis.ConnectionError):
         sink.ping()
@@ -106,8 +107,8 @@ def test_redis_down_raises_at_once():
         (
             {"url": "redis://localhost", "listnme": "q"},
             PREFIX + "listnme: unknown setting (did you mean 'listname'?); accepted here: actions,"
-            " buckets, collections, ids, listname, pool_size, pool_timeout, resources,"
-            " socket_timeout, url, use",
+            " buckets, collections, ids, listname, pool_size, pool_timeout, require_workers,"
+            " resources, socket_timeout, url, use",
         ),
     ],
 )

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from notifier.delivery.changes import AfterCommit, BeforeCommit
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.loader import LoadedListener
-from notifier.delivery.relay import now_ms, settle
+from notifier.delivery.outages import PROBE_INTERVAL, is_outage
+from notifier.delivery.outcomes import Rejected
+from notifier.delivery.relay import describe, now_ms, settle
 from notifier.retry import RetryPolicy
 from notifier.storage import OutboxEntry, Session, Storage, transaction
 
@@ -134,6 +136,9 @@ class Dispatcher:
                 )
                 if delivery.owned:
                     self.backlogged.add(name)
+                if isinstance(error, Rejected) and len(delivery.owned) > 1:
+                    # Which one was refused? The relay retries them one by one to find out.
+                    error = RuntimeError(describe(error))
                 failed.extend((key, error) for key in delivery.owned)
                 continue
             done.extend(delivery.owned)
@@ -149,7 +154,12 @@ class Dispatcher:
                 session.outbox_done(done)
                 now = now_ms()
                 for key, error in failed:
-                    settle(session, self.policy, key, 0, error, now)
+                    if is_outage(error):
+                        # The target is down: no attempt used; the relay probes it.
+                        due = now + int(PROBE_INTERVAL * 1000)
+                        session.outbox_release([key], describe(error), due)
+                    else:
+                        settle(session, self.policy, key, 0, error, now)
         except Exception:
             # The entries stay leased; the relay takes them over when the lease ends.
             log.exception(

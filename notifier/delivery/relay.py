@@ -5,7 +5,10 @@ listener whose filter matches it, in the same transaction.  After commit the
 dispatcher delivers and removes them.  Whatever is left (a listener raised,
 the process died) the relay delivers later: per listener in outbox order,
 with exponential backoff and jitter, until the attempt limit dead-letters
-the entry where ``notifier outbox`` can list, replay or purge it.
+the entry where ``notifier outbox`` can list, replay or purge it.  A target
+that is down pauses its listener without using up attempts
+(``notifier.delivery.outages``); entries older than the retention are dead
+letters too.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from itertools import groupby
 
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.loader import LoadedListener
+from notifier.delivery.outages import PROBE_INTERVAL, Outages, is_outage
 from notifier.delivery.outcomes import Rejected
 from notifier.retry import RetryPolicy
 from notifier.storage import OutboxEntry, OutboxSession, Storage, transaction
@@ -79,6 +83,7 @@ class Relay:
         policy: RetryPolicy,
         batch_size: int = 100,
         lease: float = 30.0,
+        retention: float = 86400.0,
     ) -> None:
         self.storage = storage
         #: The app's list: listeners registered later (``config.add_listener``) join it.
@@ -86,10 +91,14 @@ class Relay:
         self.policy = policy
         self.lease = lease
         self.batch_size = batch_size
+        self.retention = retention
+        self.outages = Outages()
+        self._expired_at = 0.0
 
     def run_once(self) -> int:
         """Claim what is due, deliver it, record the outcome; return how many were delivered."""
         with transaction(self.storage) as session:
+            self._expire(session)
             claimed = session.outbox_claim(now_ms(), int(self.lease * 1000), self.batch_size)
         delivered = 0
         ordered = sorted(claimed, key=lambda entry: (entry.listener, entry.seq))
@@ -97,15 +106,41 @@ class Relay:
             delivered += self._deliver(name, list(entries))
         return delivered
 
+    def _expire(self, session: OutboxSession) -> None:
+        """Dead-letter entries older than the retention; at most a few times per retention."""
+        if time.monotonic() - self._expired_at < min(60.0, self.retention / 4):
+            return
+        self._expired_at = time.monotonic()
+        cutoff = now_ms() - int(self.retention * 1000)
+        reason = f"older than notifier.outbox.retention ({self.retention:g} s)"
+        expired = session.outbox_expire(cutoff, reason)
+        if expired:
+            log.error("dead-lettered %d outbox entries %s", expired, reason)
+
     def _deliver(self, name: str, entries: list[OutboxEntry]) -> int:
         loaded = next((each for each in self.listeners if each.name == name), None)
         if loaded is None:
             error = f"no listener named {name!r} is configured in this process"
             self._failed(entries, error)
             return 0
+        if name in self.outages and len(entries) > 1:
+            # Probe with the oldest entry alone; the rest follow once it went through.
+            probed = self._deliver(name, entries[:1])
+            if name in self.outages:
+                self._release(entries[1:], "waiting for a probe of the oldest entry")
+                return probed
+            return probed + self._deliver(name, entries[1:])
         try:
             loaded.deliver([ResourceChanged.from_outbox(entry.message)[0] for entry in entries])
         except Exception as error:
+            if is_outage(error):
+                self.outages.down(name, describe(error))
+                self._release(entries, describe(error))
+                return 0
+            self.outages.up(name)
+            if isinstance(error, Rejected) and len(entries) > 1:
+                # Which one was refused? Each on its own: only that one is a dead letter.
+                return sum(self._deliver(name, [entry]) for entry in entries)
             log.warning(
                 "listener %s failed again on %d event(s) from %s: %s",
                 name,
@@ -115,10 +150,17 @@ class Relay:
             )
             self._failed(entries, error)
             return 0
+        self.outages.up(name)
         with transaction(self.storage) as session:
             session.outbox_done([(entry.event_id, entry.listener) for entry in entries])
         log.info("relay delivered %d event(s) to listener %s", len(entries), name)
         return len(entries)
+
+    def _release(self, entries: list[OutboxEntry], error: str) -> None:
+        """Back to the outbox, attempts untouched, due at the next probe."""
+        due = now_ms() + int(PROBE_INTERVAL * 1000)
+        with transaction(self.storage) as session:
+            session.outbox_release([(e.event_id, e.listener) for e in entries], error, due)
 
     def _failed(self, entries: list[OutboxEntry], error: BaseException | str) -> None:
         now = now_ms()
@@ -147,7 +189,8 @@ class Relay:
                 log.exception("outbox relay round failed; retrying in %.1fs", interval)
                 busy = False
             if not busy:
-                self._pause(stop, interval)
+                # A paused listener is probed on time however long the interval is.
+                self._pause(stop, min(interval, PROBE_INTERVAL) if self.outages else interval)
 
     def _pause(self, stop: threading.Event, interval: float) -> None:
         """Wait out ``interval`` in slices, so setting ``stop`` is noticed within one."""

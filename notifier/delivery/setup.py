@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 LEASE_KEY = "notifier.outbox.lease"
+RETENTION_KEY = "notifier.outbox.retention"
 
 
 def check_timing(
@@ -58,15 +59,26 @@ def includeme(config: Any) -> None:
     outbox = Section(settings, "notifier.outbox.")
     policy = RetryPolicy.from_section(outbox)
     lease = outbox.float("lease", minimum=0.001)
+    retention = outbox.float("retention", minimum=0.001)
+    if retention <= lease:
+        raise SettingsError(
+            RETENTION_KEY,
+            f"must be longer than {LEASE_KEY} ({lease:g} s), or entries would be dead"
+            " letters while they are being delivered",
+            settings.get(RETENTION_KEY),
+        )
     relay = Section(settings, "notifier.relay.")
     state.relay_interval = relay.float("interval", minimum=0.01)
     state.relay_in_process = relay.bool("in_process")
     check_timing(settings, lease, listeners)
     dispatcher = Dispatcher(state.storage, state.listeners, policy, lease)
     state.dispatcher_ = dispatcher
-    state.relay_ = Relay(state.storage, state.listeners, policy, lease=lease)
+    state.relay_ = Relay(state.storage, state.listeners, policy, lease=lease, retention=retention)
     config.add_subscriber(dispatcher.before_commit, BeforeCommit)
     config.add_subscriber(dispatcher.after_commit, AfterCommit)
     config.add_heartbeat("outbox", OutboxHealth.from_settings(settings))
+    state.heartbeat_timeout = Section(settings, "notifier.heartbeat.").float(
+        "timeout", minimum=0.001
+    )
     for loaded in listeners:
         config.add_listener(loaded)

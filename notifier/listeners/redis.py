@@ -15,7 +15,7 @@ from typing import Any
 import redis
 
 from notifier.delivery.events import ResourceChanged
-from notifier.listeners import ListenerBase, listener_name
+from notifier.listeners import ListenerBase, Unavailable, listener_name
 from notifier.queue import defaults
 from notifier.queue.connection import check_url, connect, redact
 from notifier.queue.durability import warn_if_not_durable
@@ -25,7 +25,8 @@ from notifier.settings import Section, check_known_keys
 log = logging.getLogger(__name__)
 
 #: Keys this listener reads (the loader adds the dispatcher's filter keys).
-SETTINGS_KEYS = OWN_KEYS = ("url", "pool_size", "pool_timeout", "socket_timeout", "listname")
+OWN_KEYS = ("url", "pool_size", "pool_timeout", "socket_timeout", "listname", "require_workers")
+SETTINGS_KEYS = OWN_KEYS
 DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
 
 #: Values per RPUSH inside one MULTI, so a big cascade is not one huge command.
@@ -41,22 +42,32 @@ class RedisListener(ListenerBase):
         listname: str,
         name: str = "redis",
         timeouts: Mapping[str, float] | None = None,
+        require_workers: bool = False,
     ) -> None:
+        self.require_workers = require_workers
         self.client = client
         self.listname = listname
         self.name = name
         self._timeouts = dict(timeouts or {})
 
     def __call__(self, event: ResourceChanged) -> None:
-        self.client.rpush(self.listname, event.to_json())
+        self.deliver([event])
 
     def deliver(self, events: Sequence[ResourceChanged]) -> None:
         """Push all events, all or nothing, in order.
 
-        Up to PUSH_CHUNK messages go in one RPUSH, atomic by itself; only a
-        bigger cascade needs MULTI/EXEC, whose extra replies cost a request
-        about 60 us on loopback.
+        Raises Unavailable when Redis cannot be reached or does not answer in
+        time, so the relay pauses this listener instead of using up attempts.
         """
+        try:
+            self._push(events)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise Unavailable(f"redis list {self.listname!r}: {error}") from error
+
+    def _push(self, events: Sequence[ResourceChanged]) -> None:
+        """Up to PUSH_CHUNK messages go in one RPUSH, atomic by itself; only a
+        bigger cascade needs MULTI/EXEC, whose extra replies cost a request
+        about 60 us on loopback."""
         if not events:
             return
         messages = [event.to_json() for event in events]
@@ -77,12 +88,19 @@ class RedisListener(ListenerBase):
         return bool(self.client.ping())
 
     def heartbeat(self) -> dict[str, Any]:
-        """For ``/v1/__heartbeat__``: Redis must answer; a live worker is reported."""
+        """For ``/v1/__heartbeat__``: Redis must answer; a live worker is reported,
+        and required when ``require_workers`` is set."""
         try:
             self.ping()
-        except redis.RedisError:
-            return {"ok": False, "redis": False, "workers": False}
-        return {"ok": True, "redis": True, "workers": worker_alive(self.client, self.listname)}
+        except redis.RedisError as error:
+            reason = f"redis does not answer: {type(error).__name__}: {error}"[:200]
+            return {"ok": False, "redis": False, "workers": False, "reason": reason}
+        workers = worker_alive(self.client, self.listname)
+        result: dict[str, Any] = {"ok": True, "redis": True, "workers": workers}
+        if self.require_workers and not workers:
+            result["ok"] = False
+            result["reason"] = f"no live worker takes from {self.listname!r} (require_workers)"
+        return result
 
     def close(self) -> None:
         self.client.close()
@@ -118,4 +136,7 @@ def load_from_config(config: Any, prefix: str) -> RedisListener:
     name = listener_name(prefix)
     log.info("redis listener %s: %s list %r", name, redact(url), listname)
     warn_if_not_durable(client, name, redact(url))
-    return RedisListener(client, listname, name=name, timeouts=timeouts)
+    require_workers = section.bool("require_workers", False)
+    return RedisListener(
+        client, listname, name=name, timeouts=timeouts, require_workers=require_workers
+    )

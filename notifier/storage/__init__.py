@@ -136,6 +136,18 @@ class OutboxSession(Protocol):
     def outbox_retry(self, key: tuple[str, str], error: str, next_attempt_at: int | None) -> None:
         """Count a failed attempt; ``next_attempt_at=None`` dead-letters the entry."""
 
+    def outbox_release(
+        self, keys: Sequence[tuple[str, str]], error: str, next_attempt_at: int
+    ) -> None:
+        """Put leased entries back, due at ``next_attempt_at``, without counting an attempt
+        (the target was down: nothing was wrong with the entries)."""
+
+    def outbox_expire(self, created_before: int, error: str) -> int:
+        """Dead-letter pending entries created before ``created_before``; return how many."""
+
+    def outbox_oldest(self) -> dict[str, int]:
+        """Per listener, the ``created_at`` of its oldest pending entry."""
+
     def outbox_stats(self) -> OutboxStats: ...
 
     def outbox_pending(self, listener: str) -> int:

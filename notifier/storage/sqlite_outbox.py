@@ -77,6 +77,28 @@ class SQLiteOutbox:
             (error, next_attempt_at or 0, int(next_attempt_at is None), *key),
         )
 
+    def outbox_release(
+        self, keys: Sequence[tuple[str, str]], error: str, next_attempt_at: int
+    ) -> None:
+        self._execute_many(
+            "UPDATE outbox SET last_error = ?, next_attempt_at = ?"
+            " WHERE event_id = ? AND listener = ?",
+            [(error, next_attempt_at, *key) for key in keys],
+        )
+
+    def outbox_expire(self, created_before: int, error: str) -> int:
+        cursor = self._execute(
+            "UPDATE outbox SET dead = 1, last_error = ? WHERE dead = 0 AND created_at < ?",
+            (error, created_before),
+        )
+        return int(cursor.rowcount)
+
+    def outbox_oldest(self) -> dict[str, int]:
+        rows = self._execute(
+            "SELECT listener, min(created_at) FROM outbox WHERE dead = 0 GROUP BY listener"
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
     def outbox_stats(self) -> OutboxStats:
         row = self._execute(
             "SELECT sum(dead = 0), min(CASE WHEN dead = 0 THEN created_at END), sum(dead)"

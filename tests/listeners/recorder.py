@@ -28,7 +28,7 @@ class Recorder(ListenerBase):
         self.journal.append(f"{self.name} {event.event_id}")
         self.calls += 1
         if self.calls <= self.fail_first:
-            raise ConnectionError(f"refusing call {self.calls} on purpose")
+            raise RuntimeError(f"refusing call {self.calls} on purpose")
         self.events.append(event)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from cornice import Service
@@ -47,14 +48,32 @@ def get_root(request: Request) -> dict[str, Any]:
 
 @heartbeat.get()
 def get_heartbeat(request: Request) -> dict[str, Any]:
-    """Each registered check's result; 503 when any of them is falsy."""
+    """Each registered check's result; 503 when any of them is falsy (docs/deployment.md).
+
+    Checks that call over the network run in threads, all at once, and one
+    that does not answer within ``notifier.heartbeat.timeout`` is reported as
+    failed: a stalled Redis makes the heartbeat say so, not wait for it.
+    """
+    state = state_of(request.registry)
+    threaded = {
+        name: state.heartbeat_threads().submit(each.check, request)
+        for name, each in state.heartbeats.items()
+        if each.threaded
+    }
+    deadline = time.monotonic() + state.heartbeat_timeout
     results: dict[str, Any] = {}
-    for name, check in state_of(request.registry).heartbeats.items():
+    for name, each in state.heartbeats.items():
         try:
-            result = check(request)
-        except Exception:
+            if name in threaded:
+                result = threaded[name].result(max(0.0, deadline - time.monotonic()))
+            else:
+                result = each.check(request)
+        except TimeoutError:
+            log.warning("heartbeat check %s did not answer in time", name)
+            result = {"ok": False, "reason": f"no answer within {state.heartbeat_timeout:g} s"}
+        except Exception as error:
             log.exception("heartbeat check %s failed", name)
-            result = False
+            result = {"ok": False, "reason": f"{type(error).__name__}: {error}"[:200]}
         if result is not None:
             results[name] = result
     if not all(_healthy(value) for value in results.values()):

@@ -122,6 +122,29 @@ class PostgreSQLOutbox(Transaction):
             (error, next_attempt_at or 0, next_attempt_at is None, *key),
         )
 
+    def outbox_release(
+        self, keys: Sequence[tuple[str, str]], error: str, next_attempt_at: int
+    ) -> None:
+        if keys:
+            self._execute(
+                "UPDATE outbox SET last_error = %s, next_attempt_at = %s WHERE (event_id, listener)"
+                " IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                (error, next_attempt_at, [key[0] for key in keys], [key[1] for key in keys]),
+            )
+
+    def outbox_expire(self, created_before: int, error: str) -> int:
+        cursor = self._execute(
+            "UPDATE outbox SET dead = true, last_error = %s WHERE NOT dead AND created_at < %s",
+            (error, created_before),
+        )
+        return cursor.rowcount
+
+    def outbox_oldest(self) -> dict[str, int]:
+        rows = self._execute(
+            "SELECT listener, min(created_at) FROM outbox WHERE NOT dead GROUP BY listener"
+        ).fetchall()
+        return {row[0]: int(row[1]) for row in rows}
+
     def outbox_stats(self) -> OutboxStats:
         row = self._execute(
             "SELECT count(*) FILTER (WHERE NOT dead), min(created_at) FILTER (WHERE NOT dead),"
