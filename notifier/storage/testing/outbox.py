@@ -115,6 +115,26 @@ class OutboxConformance:
             session.outbox_done([])
         assert claim(storage) == ["a2", "b1"]
 
+    def test_release_postpones_entries_without_counting_an_attempt(self, storage: Storage) -> None:
+        add(storage, entry("a1", "a"), entry("a2", "a"))
+        assert claim(storage) == ["a1", "a2"]
+        with transaction(storage) as session:
+            session.outbox_release([("a1", "a"), ("a2", "a")], "Unavailable: down", NOW + 100)
+        assert claim(storage, now=NOW + 99) == []
+        with transaction(storage) as session:
+            [first, second] = session.outbox_claim(NOW + 100, 500, 100)
+        assert (first.attempts, first.last_error, second.attempts) == (0, "Unavailable: down", 0)
+
+    def test_expire_dead_letters_what_is_older_than_the_cutoff(self, storage: Storage) -> None:
+        add(storage, entry("a1", "a", created=10), entry("b1", "b", created=20))
+        add(storage, entry("a2", "a", created=30))
+        with transaction(storage) as session:
+            assert session.outbox_oldest() == {"a": 10, "b": 20}
+            assert session.outbox_expire(25, "too old") == 2
+            assert session.outbox_oldest() == {"a": 30}
+        dead = read(storage, lambda s: s.outbox_dead(10))
+        assert [(e.event_id, e.last_error) for e in dead] == [("a1", "too old"), ("b1", "too old")]
+
     def test_retry_counts_the_attempt_and_postpones_the_entry(self, storage: Storage) -> None:
         add(storage, entry("a1", "a"), entry("a2", "a"))
         with transaction(storage) as session:
