@@ -83,7 +83,7 @@ class Relay:
         policy: RetryPolicy,
         batch_size: int = 100,
         lease: float = 30.0,
-        retention: float = 86400.0,
+        retention: float | None = None,
     ) -> None:
         self.storage = storage
         #: The app's list: listeners registered later (``config.add_listener``) join it.
@@ -108,6 +108,8 @@ class Relay:
 
     def _expire(self, session: OutboxSession) -> None:
         """Dead-letter entries older than the retention; at most a few times per retention."""
+        if self.retention is None:
+            return
         if time.monotonic() - self._expired_at < min(60.0, self.retention / 4):
             return
         self._expired_at = time.monotonic()
