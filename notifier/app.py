@@ -94,6 +94,7 @@ def includeme(config: Configurator) -> None:
     config.include("notifier.http.validation")
     config.include("notifier.http.views", route_prefix="/v1")
     config.include("notifier.plugins")  # notifier.includes, before the listeners load
+    config.include("notifier.http.redirects")
     config.include("notifier.delivery.setup")
 
 

@@ -21,6 +21,8 @@ from notifier.storage import Permissions, Session, Storage, transaction
 
 EVERYONE = "system.Everyone"
 AUTHENTICATED = "system.Authenticated"
+MEMBER = "member"
+MEMBERS_SUFFIX = "/members"
 
 
 def hmac_digest(secret: str, message: str) -> str:
@@ -55,6 +57,30 @@ def principals_of(userid: str | None) -> list[str]:
     if userid is None:
         return [EVERYONE]
     return [EVERYONE, AUTHENTICATED, userid]
+
+
+def group_principals(session: Session, principals: Sequence[str]) -> list[str]:
+    """The URIs of the groups that list one of ``principals`` among their members.
+
+    A group's members are stored as the ``member`` permission of
+    ``<group uri>/members``: deleting the group, or its bucket, removes them
+    with its permissions.
+    """
+    found = session.granted(principals, (MEMBER,))
+    return sorted(uri[: -len(MEMBERS_SUFFIX)] for uri in found if uri.endswith(MEMBERS_SUFFIX))
+
+
+def members_uri(group_uri: str) -> str:
+    return group_uri + MEMBERS_SUFFIX
+
+
+def principals_with_groups(session: Session, userid: str | None) -> list[str]:
+    """``principals_of(userid)`` and the groups that list the user, or
+    ``system.Authenticated``, as a member (as Kinto's user principals)."""
+    principals = principals_of(userid)
+    if userid is None:
+        return principals
+    return [*principals, *group_principals(session, [AUTHENTICATED, userid])]
 
 
 def default_bucket_id(secret: str, userid: str) -> str:
@@ -130,6 +156,8 @@ def readable(storage: Storage, checks: Iterable[ReadCheck]) -> dict[ReadCheck, b
 
 
 def may_read(storage: Storage, principals: Sequence[str], uri: str) -> bool:
-    """May ``principals`` read the object at ``uri``?  One short read transaction."""
+    """May ``principals`` (or the groups that list them) read the object at ``uri``?
+    One short read transaction."""
     with transaction(storage, write=False) as session:
-        return Authorizer(session, principals).can_read(uri)
+        groups = group_principals(session, [p for p in principals if p != EVERYONE])
+        return Authorizer(session, [*principals, *groups]).can_read(uri)

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, str] = {
     "max_request_body_bytes": "1048576",
     "includes": "",
     "max_json_depth": "32",
+    "experimental_permissions_endpoint": "false",
     "event_listeners": "",
     "outbox.max_attempts": "10",
     "outbox.backoff_base": "1.0",
@@ -158,10 +159,14 @@ def load_settings(
     The rule: ``notifier.event_listeners.redis.url`` is overridden by
     ``NOTIFIER_EVENT_LISTENERS_REDIS_URL``.  Any key that is in the INI file or
     in the defaults table can be overridden this way.
+    Kinto's keys (``kinto.*``, ``multiauth.policies``) are read first as
+    their notifier names (``notifier.kinto_ini``).
     """
+    from notifier.kinto_ini import translate  # it reads this module's DEFAULTS
+
     environ = os.environ if environ is None else environ
     merged: dict[str, Any] = {PREFIX + key: value for key, value in DEFAULTS.items()}
-    merged.update(settings)
+    merged.update(translate(settings))
     for key in list(merged):
         name = environ_name(key)
         if name in environ:

@@ -30,7 +30,7 @@ def test_create_list_get_update_delete(app: TestApp, bucket: str) -> None:
 
 def test_missing_collection_message(app: TestApp, bucket: str) -> None:
     response = app.get(f"{bucket}/collections/nope", headers=ALICE, status=404)
-    assert response.json["errno"] == 111
+    assert response.json["errno"] == 110
     assert response.json["message"] == "There is no collection 'nope' at /buckets/b"
     assert response.json["details"] == {"id": "nope", "resource_name": "collection"}
 

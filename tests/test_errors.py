@@ -132,9 +132,16 @@ def test_bad_last_modified_filter(app: TestApp, collection: str) -> None:
     )
 
 
-def test_missing_object(app: TestApp, collection: str) -> None:
+def test_missing_object_is_errno_110_as_in_kinto(app: TestApp, collection: str) -> None:
     response = app.get(f"{collection}/nope", headers=ALICE, status=404)
-    assert error(response, 404, 111) == "There is no record 'nope' at /buckets/b/collections/c"
+    assert error(response, 404, 110) == "There is no record 'nope' at /buckets/b/collections/c"
+    assert response.json["details"] == {"id": "nope", "resource_name": "record"}
+
+
+def test_missing_parent_is_errno_111_as_in_kinto(app: TestApp, collection: str) -> None:
+    response = app.get("/v1/buckets/b/collections/nope/records/r", headers=ALICE, status=404)
+    assert error(response, 404, 111) == "There is no collection 'nope' at /buckets/b"
+    assert response.json["details"] == {"id": "nope", "resource_name": "collection"}
 
 
 def test_method_not_allowed(app: TestApp) -> None:
@@ -148,7 +155,7 @@ def test_precondition_failed(app: TestApp, collection: str) -> None:
     assert error(response, 412, 114).startswith("The object changed since the version you sent")
 
 
-@pytest.mark.parametrize("path", ["/v1/nope", "/v2/buckets", "/v1/buckets/b/groups"])
+@pytest.mark.parametrize("path", ["/v1/nope", "/v2/buckets", "/v1/buckets/b/widgets"])
 def test_unknown_url(app: TestApp, path: str) -> None:
     response = app.get(path, headers=ALICE, status=404)
     assert error(response, 404, 111) == f"{path} is not a URL of this server"

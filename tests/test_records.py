@@ -64,7 +64,7 @@ def test_delete_twice_is_404(app: TestApp, collection: str) -> None:
     tombstone = app.delete(f"{collection}/r", headers=ALICE, status=200).json["data"]
     assert tombstone == {"id": "r", "last_modified": tombstone["last_modified"], "deleted": True}
     response = app.delete(f"{collection}/r", headers=ALICE, status=404)
-    assert response.json["errno"] == 111
+    assert response.json["errno"] == 110
 
 
 def test_delete_plural_returns_tombstones_and_honours_filters(

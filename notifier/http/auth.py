@@ -12,13 +12,14 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.request import Request
 
+from notifier.delivery.changes import current
 from notifier.permissions import (
     AUTHENTICATED,
     EVERYONE,
     basic_userid,
     hmac_digest,
     parse_basic,
-    principals_of,
+    principals_with_groups,
 )
 from notifier.settings import SettingsError
 
@@ -80,8 +81,9 @@ class BasicAuthSecurityPolicy:
 
 
 def principals(request: Request) -> list[str]:
-    """Who the request acts as: everyone, and if authenticated, the user too."""
-    return principals_of(request.authenticated_userid)
+    """Who the request acts as: everyone, and if authenticated, the user too,
+    and the groups that list the user (or ``system.Authenticated``) as a member."""
+    return principals_with_groups(current(request).session, request.authenticated_userid)
 
 
 def includeme(config: Configurator) -> None:

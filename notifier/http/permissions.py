@@ -14,5 +14,6 @@ __all__ = ["OBJECT_PERMISSIONS", "Authorizer", "ancestors"]
 OBJECT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "bucket": ("read", "write", "collection:create", "group:create"),
     "collection": ("read", "write", "record:create"),
+    "group": ("read", "write"),
     "record": ("read", "write"),
 }

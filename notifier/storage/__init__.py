@@ -262,6 +262,12 @@ class Session(OutboxSession, Protocol):
         """Ids of the objects at ``parent_uri/resource_path/<id>`` that grant one
         of ``permissions`` to one of ``principals``."""
 
+    def granted(
+        self, principals: Sequence[str], permissions: Sequence[str] | None = None
+    ) -> Permissions:
+        """Every URI where one of ``principals`` holds a permission (of
+        ``permissions``, or any), with the permissions it holds there."""
+
 
 class Storage(Protocol):
     """A backend: hands out sessions and says whether it is healthy."""

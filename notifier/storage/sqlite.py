@@ -318,6 +318,20 @@ class SQLiteSession(SQLiteOutbox):
         ids = (row[0][len(prefix) :] for row in rows)
         return {object_id for object_id in ids if "/" not in object_id}
 
+    def granted(
+        self, principals: Sequence[str], permissions: Sequence[str] | None = None
+    ) -> Permissions:
+        marks = ", ".join("?" * len(principals))
+        sql = f"SELECT object_uri, permission FROM permissions WHERE principal IN ({marks})"
+        params: list[str] = list(principals)
+        if permissions is not None:
+            sql += f" AND permission IN ({', '.join('?' * len(permissions))})"
+            params += list(permissions)
+        found: Permissions = {}
+        for uri, permission in self._execute(sql, params):
+            found.setdefault(uri, set()).add(permission)
+        return found
+
 
 class SQLiteStorage:
     """Sessions on one SQLite file, a connection per thread."""

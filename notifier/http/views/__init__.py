@@ -54,3 +54,4 @@ def includeme(config: Configurator) -> None:
     config.include("notifier.http.views.batch")
     config.include("notifier.http.views.utility")
     config.include("notifier.http.views.push")
+    config.include("notifier.http.views.user_permissions")

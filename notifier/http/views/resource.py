@@ -19,7 +19,7 @@ from notifier.delivery import changes as transaction
 from notifier.delivery.changes import Change
 from notifier.http.errors import ERRORS, http_error, invalid_parameter
 from notifier.http.permissions import Authorizer
-from notifier.http.views import default_bucket, responses
+from notifier.http.views import default_bucket, groups, responses
 from notifier.http.views.querystring import (
     ListQuery,
     encode_token,
@@ -34,7 +34,7 @@ from notifier.http.views.requests import (
     not_modified,
     read_body,
 )
-from notifier.http.views.specs import ResourceSpec, checked_id, object_uri, parent_ids
+from notifier.http.views.specs import GROUP, ResourceSpec, checked_id, object_uri, parent_ids
 from notifier.state import state_of
 from notifier.storage import Filter, ObjectExists, Op, Selection
 
@@ -74,12 +74,22 @@ class Resource:
                 default_bucket.create(self.request, kind, uri, kind_id)
         return uris[-1]
 
-    def _missing(self, resource_name: str, object_id: str, parent_uri: str) -> NoReturn:
-        """404 for who may know; 401/403 for who may not learn it does not exist."""
+    def _missing(
+        self,
+        resource_name: str,
+        object_id: str,
+        parent_uri: str,
+        errno: ERRORS = ERRORS.MISSING_RESOURCE,
+    ) -> NoReturn:
+        """404 for who may know; 401/403 for who may not learn it does not exist.
+
+        As in Kinto, a missing parent is errno 111 and the missing object
+        itself 110 (``INVALID_RESOURCE_ID``).
+        """
         if parent_uri and self.authz.can_read(parent_uri):
             raise http_error(
                 404,
-                ERRORS.MISSING_RESOURCE,
+                errno,
                 f"There is no {resource_name} {object_id!r} at {parent_uri or '/'}",
                 details={"id": object_id, "resource_name": resource_name},
             )
@@ -130,6 +140,8 @@ class Resource:
 
     def _save(self, obj: dict[str, Any], old: dict[str, Any] | None, body: Body) -> dict[str, Any]:
         uri = self.uri(obj["id"])
+        if self.spec is GROUP:
+            obj = groups.checked(obj)
         if old is None:
             saved = self.session.create(self.spec.name, self.parent_uri, obj)
             permissions = self._creator_permissions(body.permissions)
@@ -144,6 +156,8 @@ class Resource:
                     permissions = self._creator_permissions(permissions)
                 self.session.set_permissions(uri, permissions)
             self.authz.forget(uri)
+        if self.spec is GROUP:
+            groups.store_members(self.session, uri, saved)
         self._record_change("create" if old is None else "update", old, saved)
         return saved
 
@@ -151,7 +165,7 @@ class Resource:
         obj = self.session.get(self.spec.name, self.parent_uri, object_id)
         allowed = self.authz.can_read if permission == "read" else self.authz.can_write
         if obj is None:
-            self._missing(self.spec.name, object_id, self.parent_uri)
+            self._missing(self.spec.name, object_id, self.parent_uri, ERRORS.INVALID_RESOURCE_ID)
         if not allowed(self.uri(object_id)):
             self.deny(permission, self.uri(object_id))
         return obj
@@ -337,6 +351,8 @@ class Resource:
                 )
             )
         self.session.delete_permissions(uri)
+        if self.spec is GROUP:
+            groups.forget_group(self.session, uri)
         self.authz.forget(uri)
         return tombstone
 

@@ -1,4 +1,4 @@
-"""The three kinds of object and where they live in the URI tree."""
+"""The four kinds of object (buckets, collections, records, groups) and where they live."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ class ResourceSpec:
 BUCKET = ResourceSpec("bucket", "buckets", None, lambda: secrets.token_hex(4))
 COLLECTION = ResourceSpec("collection", "collections", BUCKET, lambda: secrets.token_hex(4))
 RECORD = ResourceSpec("record", "records", COLLECTION, lambda: str(uuid.uuid4()))
-SPECS = (BUCKET, COLLECTION, RECORD)
+GROUP = ResourceSpec("group", "groups", BUCKET, lambda: secrets.token_hex(4))
+SPECS = (BUCKET, COLLECTION, RECORD, GROUP)
 
 
 def checked_id(value: object, location: str = "path", name: str = "id") -> str:

@@ -205,3 +205,16 @@ class PostgreSQLSession(PostgreSQLOutbox):
         ).fetchall()
         ids = (row[0][len(prefix) :] for row in rows)
         return {object_id for object_id in ids if "/" not in object_id}
+
+    def granted(
+        self, principals: Sequence[str], permissions: Sequence[str] | None = None
+    ) -> Permissions:
+        sql = "SELECT object_uri, permission FROM permissions WHERE principal = ANY(%s::text[])"
+        params: list[Any] = [list(principals)]
+        if permissions is not None:
+            sql += " AND permission = ANY(%s::text[])"
+            params.append(list(permissions))
+        found: Permissions = {}
+        for uri, permission in self._execute(sql, params).fetchall():
+            found.setdefault(uri, set()).add(permission)
+        return found
