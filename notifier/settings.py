@@ -32,6 +32,7 @@ DEFAULTS: dict[str, str] = {
     "max_request_body_bytes": "1048576",
     "includes": "",
     "max_json_depth": "32",
+    "auth_policies": "basicauth",
     "experimental_permissions_endpoint": "false",
     "event_listeners": "",
     "outbox.max_attempts": "10",

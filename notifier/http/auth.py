@@ -2,11 +2,14 @@
 
 As in Kinto, any user:password pair is accepted, and the userid is
 ``basicauth:`` + HMAC-SHA256(secret, "user:password"): the same pair always
-maps to the same account, and the password is never stored.
+maps to the same account, and the password is never stored.  That is the
+``basicauth`` policy; ``notifier.auth_policies`` may put others before or
+instead of it (``notifier.http.auth_policies``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pyramid.config import Configurator
@@ -42,11 +45,24 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     return parse_basic(request.headers.get("Authorization", ""))
 
 
+#: ``identify(request, user, password)``: the userid of these credentials, or None.
+Identify = Callable[[Request, str, str], "str | None"]
+
+
 class BasicAuthSecurityPolicy:
-    """Pyramid security policy: identity from Basic auth, checks done by the views."""
+    """Pyramid security policy: identity from Basic auth, checks done by the views.
+
+    ``policies`` are tried in order, the first userid wins (Kinto's multiauth);
+    ``notifier.http.auth_policies`` sets them once the plugins are included.
+    """
 
     def __init__(self, secret: str) -> None:
         self.secret = secret
+        self.available: dict[str, Identify] = {"basicauth": self.basicauth}
+        self.policies: list[Identify] = [self.basicauth]
+
+    def basicauth(self, request: Request, user: str, password: str) -> str:
+        return basic_userid(self.secret, user, password)
 
     def identity(self, request: Request) -> str | None:
         """The userid of the request's credentials, computed once per request.
@@ -63,7 +79,10 @@ class BasicAuthSecurityPolicy:
         credentials = basic_credentials(request)
         userid = None
         if credentials is not None:
-            userid = basic_userid(self.secret, *credentials)
+            for identify in self.policies:
+                userid = identify(request, *credentials)
+                if userid is not None:
+                    break
         request.environ[IDENTITY_KEY] = (header, userid)
         return userid
 
@@ -91,4 +110,7 @@ def includeme(config: Configurator) -> None:
     secret = str(config.get_settings()[key])
     if not secret:
         raise SettingsError(key, "is required: a long random string that keys the userids")
-    config.set_security_policy(BasicAuthSecurityPolicy(secret))
+    policy = BasicAuthSecurityPolicy(secret)
+    config.registry.notifier_security_policy = policy
+    config.set_security_policy(policy)
+    config.include("notifier.http.auth_policies")

@@ -12,7 +12,8 @@ prefix, after the core API and before the listeners are loaded.  A plugin's
 - ``config.add_event_listener(name, module, **options)``: a listener, as
   if the INI had named it;
 - ``config.add_heartbeat(name, check)`` and
-  ``config.add_capability(name, description, **extra)``.
+  ``config.add_capability(name, description, **extra)``;
+- ``config.add_auth_policy(name, identify)`` (``notifier.http.auth_policies``).
 
 This package may import notifier.settings and notifier.http's directives;
 the plugins under it (accounts, flush) are what it imports lazily.
@@ -30,6 +31,7 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 
+from notifier.http.auth_policies import choose_policies
 from notifier.settings import Section, SettingsError, as_list, check_known_keys, environ_name
 
 log = logging.getLogger(__name__)
@@ -107,3 +109,4 @@ def includeme(config: Configurator) -> None:
     config.add_directive("add_settings_defaults", add_settings_defaults)
     config.add_directive("add_event_listener", add_event_listener)
     include_plugins(config)
+    choose_policies(config)  # the plugins may have added policies that the INI names
