@@ -189,6 +189,29 @@ class ObjectConformance:
         assert read(storage, lambda s: s.get_permissions("/buckets/b")) == {}
         assert read(storage, lambda s: s.get_permissions("/buckets/unknown")) == {}
 
+    def test_granted_lists_each_uri_with_the_principals_permissions(
+        self, storage: Storage
+    ) -> None:
+        """/v1/permissions and group memberships read ``granted``."""
+        with transaction(storage) as session:
+            session.set_permissions("/buckets/b", {"write": {"alice"}, "read": {"bob"}})
+            session.set_permissions("/buckets/b/collections/c", {"read": {"alice", "bob"}})
+            session.set_permissions("/buckets/b/groups/g/members", {"member": {"alice"}})
+            session.set_permissions("/buckets/x", {"write": {"carol"}})
+        assert read(storage, lambda s: s.granted(["alice"])) == {
+            "/buckets/b": {"write"},
+            "/buckets/b/collections/c": {"read"},
+            "/buckets/b/groups/g/members": {"member"},
+        }
+        assert read(storage, lambda s: s.granted(["alice", "bob"], ["read"])) == {
+            "/buckets/b": {"read"},
+            "/buckets/b/collections/c": {"read"},
+        }
+        assert read(storage, lambda s: s.granted(["alice"], ["member"])) == {
+            "/buckets/b/groups/g/members": {"member"},
+        }
+        assert read(storage, lambda s: s.granted(["nobody"])) == {}
+
     def test_delete_permissions_takes_the_uri_and_everything_below(self, storage: Storage) -> None:
         uris = [
             "/buckets/b",
