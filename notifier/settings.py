@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import builtins
 import difflib
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 PREFIX = "notifier."
 
@@ -161,13 +164,11 @@ def load_settings(
     ``NOTIFIER_EVENT_LISTENERS_REDIS_URL``.  Any key that is in the INI file or
     in the defaults table can be overridden this way.
     Kinto's keys (``kinto.*``, ``multiauth.policies``) are read first as
-    their notifier names (``notifier.kinto_ini``).
+    their notifier names (``translate_kinto_keys``).
     """
-    from notifier.kinto_ini import translate  # it reads this module's DEFAULTS
-
     environ = os.environ if environ is None else environ
     merged: dict[str, Any] = {PREFIX + key: value for key, value in DEFAULTS.items()}
-    merged.update(translate(settings))
+    merged.update(translate_kinto_keys(settings))
     for key in list(merged):
         name = environ_name(key)
         if name in environ:
@@ -268,3 +269,113 @@ class Section:
         self, name: builtins.str, choices: Iterable[builtins.str], default: object = _REQUIRED
     ) -> builtins.list[builtins.str]:
         return as_choices(self.key(name), self.raw(name, default), choices)
+
+
+# ---- an INI written for Kinto ------------------------------------------------------
+#
+# ``kinto.*`` keys become ``notifier.*`` by one table: same name under
+# ``notifier.``, ``multiauth.policies`` as ``notifier.auth_policies``, and the
+# values that name Kinto modules (``kinto.plugins.accounts``,
+# ``kinto.core.storage.postgresql``) as notifier's.  The keys of Kinto's separate
+# permission and cache backends are dropped: notifier keeps permissions in its
+# storage and has no cache.  Any other Kinto key, or a Kinto module with no
+# notifier twin, stops the start with a SettingsError naming it.
+# ``load_settings`` translates first; one INFO line lists what it translated.
+
+#: Names (after ``kinto.``) that notifier reads under the same name.
+KINTO_SAME_NAMES = set(DEFAULTS) | {
+    "includes",
+    "account_create_principals",
+    "account_write_principals",
+    "account_read_principals",
+    "experimental_permissions_endpoint",
+}
+
+#: Kinto modules named in values, and their notifier twins.
+KINTO_MODULES = {
+    "kinto.plugins.accounts": "notifier.plugins.accounts",
+    "kinto.plugins.flush": "notifier.plugins.flush",
+    "kinto.core.storage.postgresql": "notifier.storage.postgresql",
+}
+
+#: Kinto keys whose job notifier's storage does (permissions) or that it has no use for.
+KINTO_DROPPED = {
+    "permission_backend",
+    "permission_url",
+    "permission_pool_size",
+    "cache_backend",
+    "cache_url",
+    "cache_prefix",
+    "cache_pool_size",
+    "cache_max_size_bytes",
+}
+
+KINTO_AUTH_POLICIES = ("account", "basicauth")
+
+
+def _kinto_module(key: str, word: str) -> str:
+    """``word`` itself, or its notifier twin when it names a Kinto module."""
+    if word in KINTO_MODULES:
+        return KINTO_MODULES[word]
+    if word.startswith("kinto.") or word == "kinto":
+        known = ", ".join(sorted(KINTO_MODULES))
+        raise SettingsError(key, f"{word!r} has no notifier equivalent; known: {known}", word)
+    return word
+
+
+def _kinto_value(key: str, name: str, raw: Any) -> Any:
+    if name == "includes":
+        return " ".join(_kinto_module(key, word) for word in as_list(raw))
+    if name == "storage_backend" or (name.startswith("event_listeners.") and name.endswith(".use")):
+        return _kinto_module(key, str(raw).strip())
+    return raw
+
+
+def _kinto_policies(key: str, raw: Any) -> str:
+    words = as_list(raw)
+    for word in words:
+        if word not in KINTO_AUTH_POLICIES:
+            accepted = ", ".join(KINTO_AUTH_POLICIES)
+            raise SettingsError(
+                key, f"policy {word!r} has no notifier equivalent; known: {accepted}"
+            )
+    return " ".join(words)
+
+
+def _kinto_key(key: str, raw: Any) -> tuple[str | None, Any]:
+    """The notifier key and value of one Kinto key (None: dropped)."""
+    if key == "multiauth.policies":
+        return "notifier.auth_policies", _kinto_policies(key, raw)
+    if key.startswith("multiauth.policy."):
+        policy = key.split(".")[2]
+        if policy in KINTO_AUTH_POLICIES:
+            return None, raw  # implied by notifier.auth_policies
+        raise SettingsError(key, f"policy {policy!r} has no notifier equivalent", raw)
+    name = key[len("kinto.") :]
+    if name in KINTO_DROPPED:
+        return None, raw
+    if name in KINTO_SAME_NAMES or name.startswith("event_listeners."):
+        return "notifier." + name, _kinto_value(key, name, raw)
+    raise SettingsError(key, "this Kinto setting has no notifier equivalent")
+
+
+def is_kinto_key(key: str) -> bool:
+    return key.startswith("kinto.") or key.startswith("multiauth.")
+
+
+def translate_kinto_keys(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` with each Kinto key replaced by its notifier twin."""
+    translated: dict[str, Any] = {k: v for k, v in settings.items() if not is_kinto_key(k)}
+    done: list[str] = []
+    for key in sorted(k for k in settings if is_kinto_key(k)):
+        target, value = _kinto_key(key, settings[key])
+        if target is None:
+            done.append(f"{key} (dropped)")
+            continue
+        if target in settings:
+            raise SettingsError(key, f"is set twice, also as {target}", settings[key])
+        translated[target] = value
+        done.append(f"{key} -> {target}")
+    if done:
+        log.info("read Kinto settings as notifier's: %s", ", ".join(done))
+    return translated

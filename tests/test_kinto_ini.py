@@ -9,8 +9,8 @@ import pytest
 from webtest import TestApp
 
 from notifier import main, shutdown
-from notifier.kinto_ini import translate
 from notifier.settings import SettingsError
+from notifier.settings import translate_kinto_keys as translate
 from tests.conftest import ALICE, SECRET
 from tests.eventing import listener, make_app
 
@@ -18,7 +18,7 @@ from tests.eventing import listener, make_app
 def test_a_kinto_ini_starts_with_its_plugins_and_listeners(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="notifier.kinto_ini")
+    caplog.set_level(logging.INFO, logger="notifier.settings")
     app = TestApp(
         main(
             {},
@@ -37,7 +37,7 @@ def test_a_kinto_ini_starts_with_its_plugins_and_listeners(
     assert [event.action for event in listener(app, "rec").events] == ["create"]
     app.post("/v1/__flush__", status=202)
     shutdown(app.app.registry)
-    [line] = [r.getMessage() for r in caplog.records if r.name == "notifier.kinto_ini"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "notifier.settings"]
     assert line == (
         "read Kinto settings as notifier's: kinto.event_listeners -> notifier.event_listeners,"
         " kinto.event_listeners.rec.use -> notifier.event_listeners.rec.use,"
