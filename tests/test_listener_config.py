@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from notifier.settings import SettingsError
-from tests.eventing import ALICE, RECORDS, create_collection, listener, make_app
+from tests.eventing import ALICE, make_app
 
 L = "notifier.event_listeners"
 
@@ -121,21 +121,6 @@ def test_environment_overrides_a_listener_setting(tmp_path, monkeypatch):
         tmp_path, **{L: "r", f"{L}.r.use": "tests.listeners.recorder", f"{L}.r.fail_first": "0"}
     )
     assert message.endswith("(got 'three')")
-
-
-def test_a_kinto_tutorial_listener_runs_with_its_import_line_changed(tmp_path):
-    app = make_app(
-        tmp_path,
-        **{
-            L: "notes",
-            f"{L}.notes.use": "tests.listeners.kinto_tutorial",
-            f"{L}.notes.collections": "c other",
-            f"{L}.notes.uppercase": "true",
-        },
-    )
-    create_collection(app)
-    app.post_json(RECORDS, {"data": {"note": "kinto"}}, headers=ALICE, status=201)
-    assert listener(app, "notes").received == ["", "KINTO"]
 
 
 def test_the_log_listener_writes_one_json_line_per_event(tmp_path, caplog):

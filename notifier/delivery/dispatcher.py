@@ -25,6 +25,7 @@ from notifier.delivery.loader import LoadedListener
 from notifier.delivery.outages import PROBE_INTERVAL, is_outage
 from notifier.delivery.outcomes import Rejected
 from notifier.delivery.relay import describe, now_ms, settle
+from notifier.delivery.standin import snapshot
 from notifier.retry import RetryPolicy
 from notifier.storage import OutboxEntry, Session, Storage, transaction
 
@@ -71,6 +72,9 @@ class Dispatcher:
         events = [ResourceChanged.of_change(c, event.request) for c in transaction_.changes]
         now = now_ms()
         entries: list[OutboxEntry] = []
+        # Beside each event, what a retry rebuilds ``event.request`` from (standin.py).
+        request_data = snapshot(event.request)
+        records = {e.event_id: e.outbox_record(request_data) for e in events if e.action != "read"}
         for loaded in self.listeners:
             mine = [e for e in events if loaded.wants(e)]
             if not mine:
@@ -87,7 +91,7 @@ class Dispatcher:
                     OutboxEntry(
                         e.event_id,
                         loaded.name,
-                        e.outbox_record(),
+                        records[e.event_id],
                         next_attempt_at=due,
                         created_at=now,
                     )

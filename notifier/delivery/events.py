@@ -34,8 +34,9 @@ class ResourceChanged:
 
     ``impacted_objects`` is ``[{"old": ..., "new": ...}]`` with full objects:
     no ``old`` on create; on delete ``new`` is the tombstone.  ``request`` is
-    the Pyramid request when the event is delivered in the request thread, and
-    None when the relay or a worker delivers it.
+    the Pyramid request when the event is delivered in the request thread, a
+    stand-in rebuilt from the outbox when the relay delivers it
+    (``notifier.delivery.standin``), and None for a worker's queue message.
     """
 
     payload: dict[str, Any]

@@ -18,11 +18,12 @@ import threading
 import time
 from collections.abc import Sequence
 from itertools import groupby
+from typing import Any
 
-from notifier.delivery.events import ResourceChanged
 from notifier.delivery.loader import LoadedListener
 from notifier.delivery.outages import PROBE_INTERVAL, Outages, is_outage
 from notifier.delivery.outcomes import Rejected
+from notifier.delivery.standin import from_outbox
 from notifier.retry import RetryPolicy
 from notifier.storage import OutboxEntry, OutboxSession, Storage, transaction
 
@@ -84,8 +85,11 @@ class Relay:
         batch_size: int = 100,
         lease: float = 30.0,
         retention: float | None = None,
+        registry: Any = None,
     ) -> None:
         self.storage = storage
+        #: The app's registry, that the stand-in requests of the events carry.
+        self.registry = registry
         #: The app's list: listeners registered later (``config.add_listener``) join it.
         self.listeners = listeners
         self.policy = policy
@@ -133,7 +137,7 @@ class Relay:
                 return probed
             return probed + self._deliver(name, entries[1:])
         try:
-            loaded.deliver([ResourceChanged.from_outbox(entry.message)[0] for entry in entries])
+            loaded.deliver([from_outbox(entry.message, self.registry) for entry in entries])
         except Exception as error:
             if is_outage(error):
                 self.outages.down(name, describe(error))

@@ -73,7 +73,14 @@ def includeme(config: Any) -> None:
     check_timing(settings, lease, listeners)
     dispatcher = Dispatcher(state.storage, state.listeners, policy, lease)
     state.dispatcher_ = dispatcher
-    state.relay_ = Relay(state.storage, state.listeners, policy, lease=lease, retention=retention)
+    state.relay_ = Relay(
+        state.storage,
+        state.listeners,
+        policy,
+        lease=lease,
+        retention=retention,
+        registry=config.registry,
+    )
     config.add_subscriber(dispatcher.before_commit, BeforeCommit)
     config.add_subscriber(dispatcher.after_commit, AfterCommit)
     config.add_heartbeat("outbox", OutboxHealth.from_settings(settings))

@@ -16,6 +16,7 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 
 from notifier.delivery.changes import current
+from notifier.http.auth_policies import add_policy_directives
 from notifier.permissions import (
     AUTHENTICATED,
     EVERYONE,
@@ -99,6 +100,13 @@ class BasicAuthSecurityPolicy:
         return [("WWW-Authenticate", 'Basic realm="notifier"')]
 
 
+def prefixed_userid(request: Request) -> str | None:
+    """Kinto's name for the userid with its policy's prefix (``basicauth:...``,
+    ``account:...``): notifier's userids always carry it."""
+    userid: str | None = request.authenticated_userid
+    return userid
+
+
 def principals(request: Request) -> list[str]:
     """Who the request acts as: everyone, and if authenticated, the user too,
     and the groups that list the user (or ``system.Authenticated``) as a member."""
@@ -111,6 +119,5 @@ def includeme(config: Configurator) -> None:
     if not secret:
         raise SettingsError(key, "is required: a long random string that keys the userids")
     policy = BasicAuthSecurityPolicy(secret)
-    config.registry.notifier_security_policy = policy
     config.set_security_policy(policy)
-    config.include("notifier.http.auth_policies")
+    add_policy_directives(config, policy)

@@ -14,7 +14,7 @@ from pyramid.decorator import reify
 from pyramid.request import Request
 
 from notifier.delivery.changes import current
-from notifier.http.auth import principals
+from notifier.http.auth import prefixed_userid, principals
 from notifier.http.permissions import Authorizer
 
 
@@ -28,6 +28,7 @@ class NotifierRequest(Request):
     """Pyramid's request, plus who it acts as and what it may do."""
 
     principals = reify(principals)
+    prefixed_userid = reify(prefixed_userid)
     authorizer = reify(authorizer)
 
 

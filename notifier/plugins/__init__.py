@@ -31,7 +31,6 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 
-from notifier.http.auth_policies import choose_policies
 from notifier.settings import Section, SettingsError, as_list, check_known_keys, environ_name
 
 log = logging.getLogger(__name__)
@@ -109,4 +108,4 @@ def includeme(config: Configurator) -> None:
     config.add_directive("add_settings_defaults", add_settings_defaults)
     config.add_directive("add_event_listener", add_event_listener)
     include_plugins(config)
-    choose_policies(config)  # the plugins may have added policies that the INI names
+    config.choose_auth_policies()  # the plugins may have added policies that the INI names

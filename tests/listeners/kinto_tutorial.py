@@ -1,28 +1,44 @@
-"""A listener written the way Kinto's "run custom code on notifications" tutorial
-writes one; only the ListenerBase import line differs from a Kinto module."""
+import smtplib
+from email.mime.text import MIMEText
 
-from pyramid.settings import asbool, aslist
-
-from notifier.listeners import ListenerBase  # Kinto: from kinto.core.listeners import ...
-
+from notifier.listeners import ListenerBase
+from pyramid.settings import aslist, asbool
 
 class Listener(ListenerBase):
-    def __init__(self, collections, uppercase):
-        self.collections = set(collections)
-        self.uppercase = uppercase
-        self.received = []
+    def __init__(self, server, tls, username, password, sender, recipients):
+        self.server = server
+        self.tls = tls
+        self.username = username
+        self.password = password
+        self.sender = sender
+        self.recipients = recipients
 
     def __call__(self, event):
-        for change in event.impacted_objects:
-            collection = event.payload.get("collection_id")
-            if collection not in self.collections:
-                continue
-            note = change["new"].get("note", "")
-            self.received.append(note.upper() if self.uppercase else note)
+        subject = "%s %sd" % (event.payload['resource_name'],
+                              event.payload['action'])
+        text = "User id: %s" % event.request.prefixed_userid
 
+        message = MIMEText(text)
+        message['Subject'] = subject
+        message['From'] = self.sender
+        message['To'] = ", ".join(self.recipients)
 
-def load_from_config(config, prefix=""):
+        server = smtplib.SMTP(self.server)
+        if self.tls:
+            server.starttls()
+        if self.username and self.password:
+            server.login(self.username, self.password)
+        server.sendmail(self.sender, self.recipients, message.as_string())
+        server.quit()
+
+def load_from_config(config, prefix=''):
     settings = config.get_settings()
-    collections = aslist(settings[prefix + "collections"])
-    uppercase = asbool(settings.get(prefix + "uppercase", "false"))
-    return Listener(collections, uppercase)
+
+    server = settings[prefix + 'server']
+    tls = asbool(settings[prefix + 'tls'])
+    username = settings[prefix + 'username']
+    password = settings[prefix + 'password']
+    sender = settings[prefix + 'from']
+    recipients = aslist(settings[prefix + 'recipients'])
+
+    return Listener(server, tls, username, password, sender, recipients)

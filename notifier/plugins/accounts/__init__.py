@@ -18,7 +18,7 @@ from __future__ import annotations
 from pyramid.config import Configurator
 
 from notifier.plugins.accounts.authentication import AccountIdentifier
-from notifier.plugins.accounts.views import AccountsConfig, account, accounts
+from notifier.plugins.accounts.views import account, accounts
 
 PREFIX = "notifier.account_"
 DEFAULTS = {
@@ -31,12 +31,10 @@ DEFAULTS = {
 
 def includeme(config: Configurator) -> None:
     section = config.add_settings_defaults(PREFIX, DEFAULTS)
-    config.registry.notifier_accounts = AccountsConfig(
-        create=frozenset(section.list("create_principals", "")),
-        write=frozenset(section.list("write_principals", "")),
-        read=frozenset(section.list("read_principals", "")),
-        rounds=section.int("bcrypt_rounds", minimum=4, maximum=31),
-    )
+    settings = config.get_settings()
+    for name in ("create_principals", "write_principals", "read_principals"):
+        settings[PREFIX + name] = frozenset(section.list(name, ""))
+    settings[PREFIX + "bcrypt_rounds"] = section.int("bcrypt_rounds", minimum=4, maximum=31)
     config.add_auth_policy("account", AccountIdentifier())
     config.add_capability(
         "accounts",

@@ -17,7 +17,8 @@ from collections import OrderedDict
 import bcrypt
 from pyramid.request import Request
 
-from notifier.http.transaction import ENVIRON_KEY
+from notifier.delivery.changes import ENVIRON_KEY
+from notifier.state import state_of
 from notifier.storage import transaction
 
 PREFIX = "account:"
@@ -34,7 +35,7 @@ def _stored_account(request: Request, user: str) -> dict[str, object] | None:
     state = request.environ.get(ENVIRON_KEY)
     if state is not None:
         return state.session.get(RESOURCE, "", user)
-    with transaction(request.registry.notifier_storage, write=False) as session:
+    with transaction(state_of(request.registry).storage, write=False) as session:
         return session.get(RESOURCE, "", user)
 
 

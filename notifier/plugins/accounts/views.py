@@ -19,9 +19,9 @@ from cornice import Service
 from pyramid.request import Request
 from pyramid.response import Response
 
-from notifier.http import transaction
+from notifier.delivery import changes as transaction
+from notifier.delivery.changes import Change
 from notifier.http.errors import ERRORS, http_error, invalid_parameter
-from notifier.http.transaction import Change
 from notifier.http.views import responses
 from notifier.http.views.requests import check_write_preconditions, read_body
 from notifier.plugins.accounts.authentication import PREFIX, RESOURCE, hash_password
@@ -37,6 +37,8 @@ account = Service(name="account", path="/accounts/{id}", description="One user a
 
 @dataclass(frozen=True)
 class AccountsConfig:
+    """The plugin's settings, as its ``includeme`` typed them."""
+
     create: frozenset[str]
     write: frozenset[str]
     read: frozenset[str]
@@ -44,8 +46,13 @@ class AccountsConfig:
 
 
 def _config(request: Request) -> AccountsConfig:
-    config: AccountsConfig = request.registry.notifier_accounts
-    return config
+    settings = request.registry.settings
+    return AccountsConfig(
+        create=settings["notifier.account_create_principals"],
+        write=settings["notifier.account_write_principals"],
+        read=settings["notifier.account_read_principals"],
+        rounds=settings["notifier.account_bcrypt_rounds"],
+    )
 
 
 def _uri(account_id: str) -> str:
