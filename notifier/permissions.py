@@ -143,14 +143,16 @@ ReadCheck = tuple[tuple[str, ...], str]
 
 
 def readable(storage: Storage, checks: Iterable[ReadCheck]) -> dict[ReadCheck, bool]:
-    """Which (principals, uri) pairs may read: one read transaction for them all."""
+    """Which (principals, uri) pairs may read (the groups that list the principals
+    count too): one read transaction for them all."""
     answers: dict[ReadCheck, bool] = {}
     with transaction(storage, write=False) as session:
         authorizers: dict[frozenset[str], Authorizer] = {}
         for principals, uri in checks:
             key = frozenset(principals)
             if key not in authorizers:
-                authorizers[key] = Authorizer(session, principals)
+                groups = group_principals(session, [p for p in principals if p != EVERYONE])
+                authorizers[key] = Authorizer(session, [*principals, *groups])
             answers[(principals, uri)] = authorizers[key].can_read(uri)
     return answers
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from webtest import TestApp
 
-from notifier.permissions import group_principals, may_read
+from notifier.permissions import group_principals, may_read, readable
 from notifier.storage import transaction
 from tests.conftest import ALICE, BOB, BOB_ID
 from tests.eventing import listener, with_listeners
@@ -136,6 +136,7 @@ def test_may_read_answers_from_storage_alone(app: TestApp) -> None:
     storage = app.app.registry.notifier.storage
     record = "/buckets/b/collections/c/records/r"
     assert may_read(storage, [BOB_ID], record)
+    assert readable(storage, [((BOB_ID,), record)]) == {((BOB_ID,), record): True}
     assert not may_read(storage, ["basicauth:somebody-else"], record)
     assert not may_read(storage, [BOB_ID], "/buckets/b")
     with transaction(storage, write=False) as session:
