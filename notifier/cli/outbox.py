@@ -31,6 +31,7 @@ from notifier.cli.common import (
     yes_option,
 )
 from notifier.cli.watch import Sample, watch, watch_options
+from notifier.delivery.events import ResourceChanged
 from notifier.delivery.relay import Relay, now_ms
 from notifier.listeners import webhook_state
 from notifier.state import state_of
@@ -116,7 +117,7 @@ def dead_letters(storage: Storage, limit: int) -> list[dict[str, Any]]:
             "attempts": e.attempts,
             "last_error": e.last_error,
             "created_at": e.created_at,
-            "message": json.loads(e.message),
+            "message": ResourceChanged.from_outbox(e.message)[0].message(),
         }
         for e in entries
     ]

@@ -19,6 +19,7 @@ from cornice import Service
 from pyramid.config import Configurator
 from pyramid.request import Request
 
+from notifier.delivery.events import ResourceChanged
 from notifier.delivery.relay import now_ms
 from notifier.http.errors import ERRORS, http_error
 from notifier.push import tokens
@@ -118,7 +119,7 @@ def get_outbox(request: Request) -> dict[str, Any]:
             "attempts": entry.attempts,
             "last_error": entry.last_error,
             "created_at": entry.created_at,
-            "message": json.loads(entry.message),
+            "message": ResourceChanged.from_outbox(entry.message)[0].message(),
         }
         for entry in session.outbox_dead(DEAD_LIMIT)
     ]
