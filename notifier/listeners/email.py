@@ -26,6 +26,7 @@ from pyramid_mailer.mailer import Mailer
 from pyramid_mailer.message import Message
 
 from notifier.delivery.events import ResourceChanged
+from notifier.delivery.filters import FILTER_KEYS
 from notifier.listeners import ListenerBase, listener_name
 from notifier.listeners.email_settings import EmailSettings
 from notifier.listeners.email_smtp import smtp_mailer
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 #: Keys the dispatcher reads under every listener's prefix.
 #: Keys this listener reads (the loader adds the dispatcher's filter keys).
 SETTINGS_KEYS = EmailSettings.KEYS
-DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
+DISPATCHER_KEYS = ("use", *FILTER_KEYS)
 
 
 class EmailDeliveryError(Exception):

@@ -15,9 +15,10 @@ from typing import Any
 import redis
 
 from notifier.delivery.events import ResourceChanged
+from notifier.delivery.filters import FILTER_KEYS
 from notifier.listeners import ListenerBase, Unavailable, listener_name
 from notifier.queue import defaults
-from notifier.queue.connection import check_url, connect, redact
+from notifier.queue.connection import client_from_section, redact
 from notifier.queue.durability import warn_if_not_durable
 from notifier.queue.protocol import worker_alive
 from notifier.settings import Section, check_known_keys
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 #: Keys this listener reads (the loader adds the dispatcher's filter keys).
 OWN_KEYS = ("url", "pool_size", "pool_timeout", "socket_timeout", "listname", "require_workers")
 SETTINGS_KEYS = OWN_KEYS
-DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
+DISPATCHER_KEYS = ("use", *FILTER_KEYS)
 
 #: Values per RPUSH inside one MULTI, so a big cascade is not one huge command.
 PUSH_CHUNK = 1000
@@ -121,17 +122,8 @@ def load_from_config(config: Any, prefix: str) -> RedisListener:
     settings = config.get_settings()
     check_known_keys(prefix, settings, OWN_KEYS + DISPATCHER_KEYS)
     section = Section(settings, prefix)
-    url = check_url(section.key("url"), section.str("url"))
-    timeouts = {
-        section.key("pool_timeout"): section.float("pool_timeout", 5.0),
-        section.key("socket_timeout"): section.float("socket_timeout", 2.0, minimum=0.001),
-    }
-    client = connect(
-        url,
-        pool_size=section.int("pool_size", 10, minimum=1),
-        pool_timeout=timeouts[section.key("pool_timeout")],
-        socket_timeout=timeouts[section.key("socket_timeout")],
-    )
+    client, timeouts = client_from_section(section)
+    url = section.str("url")
     listname = section.str("listname", defaults.LISTNAME)
     name = listener_name(prefix)
     log.info("redis listener %s: %s list %r", name, redact(url), listname)

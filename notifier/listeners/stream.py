@@ -16,9 +16,10 @@ from typing import Any
 import redis
 
 from notifier.delivery.events import ResourceChanged
+from notifier.delivery.filters import FILTER_KEYS
 from notifier.listeners import ListenerBase, listener_name
 from notifier.queue import defaults
-from notifier.queue.connection import check_url, connect, redact
+from notifier.queue.connection import client_from_section, redact
 from notifier.settings import Section, check_known_keys
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ SETTINGS_KEYS = OWN_KEYS = (
     "pool_timeout",
     "socket_timeout",
 )
-DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
+DISPATCHER_KEYS = ("use", *FILTER_KEYS)
 
 #: The one field of each stream entry.
 FIELD = "message"
@@ -100,17 +101,8 @@ def load_from_config(config: Any, prefix: str) -> StreamListener:
     settings = config.get_settings()
     check_known_keys(prefix, settings, OWN_KEYS + DISPATCHER_KEYS)
     section = Section(settings, prefix)
-    url = check_url(section.key("url"), section.str("url"))
-    timeouts = {
-        section.key("pool_timeout"): section.float("pool_timeout", 5.0),
-        section.key("socket_timeout"): section.float("socket_timeout", 2.0, minimum=0.001),
-    }
-    client = connect(
-        url,
-        pool_size=section.int("pool_size", 10, minimum=1),
-        pool_timeout=timeouts[section.key("pool_timeout")],
-        socket_timeout=timeouts[section.key("socket_timeout")],
-    )
+    client, timeouts = client_from_section(section)
+    url = section.str("url")
     stream = section.str("stream", defaults.STREAM)
     maxlen = section.int("maxlen", defaults.STREAM_MAXLEN, minimum=1)
     name = listener_name(prefix)

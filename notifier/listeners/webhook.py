@@ -25,6 +25,7 @@ from typing import Any, cast
 from urllib3.exceptions import HTTPError
 
 from notifier.delivery.events import ResourceChanged
+from notifier.delivery.filters import FILTER_KEYS
 from notifier.delivery.loader import LoadedListener, load_listener
 from notifier.listeners import ListenerBase, Rejected, Unavailable, listener_name
 from notifier.listeners.webhook_http import Answer, make_pool, post
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 #: The keys this listener reads under its prefix (the loader refuses any other).
 SETTINGS_KEYS = WebhookSettings.KEYS
 #: Keys the dispatcher reads under every listener's prefix.
-DISPATCHER_KEYS = ("use", "actions", "resources", "buckets", "collections", "ids")
+DISPATCHER_KEYS = ("use", *FILTER_KEYS)
 #: Storage connections the endpoint state needs: it is read every few seconds.
 STATE_POOL_SIZE = "2"
 

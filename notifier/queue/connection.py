@@ -13,7 +13,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from notifier.settings import SettingsError, suggestion
+from notifier.settings import Section, SettingsError, suggestion
 
 SCHEMES = ("redis", "rediss", "unix")
 
@@ -143,3 +143,25 @@ def connect(
         retry=Retry(NoBackoff(), retries, supported_errors=(redis.ConnectionError,)),
     )
     return redis.Redis(connection_pool=pool)
+
+
+def client_from_section(section: Section) -> tuple[redis.Redis, dict[str, float]]:
+    """A listener's client from its ``url``, ``pool_size``, ``pool_timeout`` and
+    ``socket_timeout`` keys, and those timeouts by full key (for the lease check).
+
+    Raises SettingsError naming the key of a bad URL, size or timeout.
+    """
+    url = check_url(section.key("url"), section.str("url"))
+    pool_timeout = section.float("pool_timeout", 5.0)
+    socket_timeout = section.float("socket_timeout", 2.0, minimum=0.001)
+    client = connect(
+        url,
+        pool_size=section.int("pool_size", 10, minimum=1),
+        pool_timeout=pool_timeout,
+        socket_timeout=socket_timeout,
+    )
+    timeouts = {
+        section.key("pool_timeout"): pool_timeout,
+        section.key("socket_timeout"): socket_timeout,
+    }
+    return client, timeouts
