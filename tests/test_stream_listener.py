@@ -9,6 +9,7 @@ import pytest
 import redis
 
 from notifier.dev.redis_server import PrivateRedis, free_port
+from notifier.listeners import Unavailable
 from notifier.listeners.stream import StreamListener, load_from_config
 from notifier.settings import SettingsError
 from tests.eventing import ALICE, RECORDS, create_collection, make_app
@@ -56,8 +57,11 @@ def test_defaults(redis_url):
 def test_redis_down_raises_at_once():
     sink = listener(url=f"redis://127.0.0.1:{free_port()}/0", socket_timeout="0.5")
     started = time.monotonic()
-    with pytest.raises(redis.ConnectionError):
+    # Unavailable: the relay pauses the listener without using up attempts.
+    with pytest.raises(Unavailable, match="redis stream 'eventstream': .*Connection refused"):
         sink(make_event(1))
+    with pytest.raises(Unavailable, match="Connection refused"):
+        sink.deliver([make_event(2), make_event(3)])
     assert sink.heartbeat() == {"ok": False, "redis": False}
     assert time.monotonic() - started < 3.0
 

@@ -16,7 +16,8 @@ import redis
 
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.filters import FILTER_KEYS
-from notifier.listeners import ListenerBase, Unavailable, listener_name
+from notifier.listeners import listener_name
+from notifier.listeners.redis_client import RedisClientListener
 from notifier.queue import defaults
 from notifier.queue.connection import client_from_section, redact
 from notifier.queue.durability import warn_if_not_durable
@@ -34,7 +35,7 @@ DISPATCHER_KEYS = ("use", *FILTER_KEYS)
 PUSH_CHUNK = 1000
 
 
-class RedisListener(ListenerBase):
+class RedisListener(RedisClientListener):
     """RPUSH each event's message onto ``listname``."""
 
     def __init__(
@@ -45,11 +46,9 @@ class RedisListener(ListenerBase):
         timeouts: Mapping[str, float] | None = None,
         require_workers: bool = False,
     ) -> None:
+        super().__init__(client, name, timeouts or {})
         self.require_workers = require_workers
-        self.client = client
         self.listname = listname
-        self.name = name
-        self._timeouts = dict(timeouts or {})
 
     def __call__(self, event: ResourceChanged) -> None:
         self.deliver([event])
@@ -60,10 +59,8 @@ class RedisListener(ListenerBase):
         Raises Unavailable when Redis cannot be reached or does not answer in
         time, so the relay pauses this listener instead of using up attempts.
         """
-        try:
+        with self.down_is_unavailable(f"redis list {self.listname!r}"):
             self._push(events)
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            raise Unavailable(f"redis list {self.listname!r}: {error}") from error
 
     def _push(self, events: Sequence[ResourceChanged]) -> None:
         """Up to PUSH_CHUNK messages go in one RPUSH, atomic by itself; only a
@@ -79,10 +76,6 @@ class RedisListener(ListenerBase):
             for start in range(0, len(messages), PUSH_CHUNK):
                 pipe.rpush(self.listname, *messages[start : start + PUSH_CHUNK])
             pipe.execute()
-
-    def timeouts(self) -> Mapping[str, float]:
-        """A push waits at most for a pooled connection, then for Redis to answer."""
-        return self._timeouts
 
     def ping(self) -> bool:
         """True when Redis answers; raises redis.RedisError when it does not."""
@@ -103,14 +96,8 @@ class RedisListener(ListenerBase):
             result["reason"] = f"no live worker takes from {self.listname!r} (require_workers)"
         return result
 
-    def close(self) -> None:
-        self.client.close()
-        self.client.connection_pool.disconnect()
-
     def __repr__(self) -> str:
-        kwargs = self.client.connection_pool.connection_kwargs
-        where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
-        return f"<RedisListener {self.name} {where} db={kwargs.get('db', 0)} {self.listname!r}>"
+        return f"<RedisListener {self.name} {self.where()} {self.listname!r}>"
 
 
 def load_from_config(config: Any, prefix: str) -> RedisListener:

@@ -17,7 +17,8 @@ import redis
 
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.filters import FILTER_KEYS
-from notifier.listeners import ListenerBase, listener_name
+from notifier.listeners import listener_name
+from notifier.listeners.redis_client import RedisClientListener
 from notifier.queue import defaults
 from notifier.queue.connection import client_from_section, redact
 from notifier.settings import Section, check_known_keys
@@ -39,7 +40,7 @@ DISPATCHER_KEYS = ("use", *FILTER_KEYS)
 FIELD = "message"
 
 
-class StreamListener(ListenerBase):
+class StreamListener(RedisClientListener):
     """XADD each event's message to ``stream``, trimmed to about ``maxlen`` entries."""
 
     def __init__(
@@ -50,29 +51,30 @@ class StreamListener(ListenerBase):
         name: str = "stream",
         timeouts: Mapping[str, float] | None = None,
     ) -> None:
-        self._timeouts = dict(timeouts or {})
-        self.client = client
+        super().__init__(client, name, timeouts or {})
         self.stream = stream
         self.maxlen = maxlen
-        self.name = name
 
     def __call__(self, event: ResourceChanged) -> None:
         self.deliver([event])
 
     def deliver(self, events: Sequence[ResourceChanged]) -> None:
-        """Append all events in order, in one MULTI/EXEC: all or none."""
+        """Append all events in order, in one MULTI/EXEC: all or none.
+
+        Raises Unavailable when Redis is down, so the relay pauses this
+        listener instead of using up attempts.
+        """
         if not events:
             return
-        with self.client.pipeline(transaction=len(events) > 1) as pipe:
+        with (
+            self.down_is_unavailable(f"redis stream {self.stream!r}"),
+            self.client.pipeline(transaction=len(events) > 1) as pipe,
+        ):
             for event in events:
                 pipe.xadd(
                     self.stream, {FIELD: event.to_json()}, maxlen=self.maxlen, approximate=True
                 )
             pipe.execute()
-
-    def timeouts(self) -> Mapping[str, float]:
-        """An XADD waits at most for a pooled connection, then for Redis to answer."""
-        return self._timeouts
 
     def heartbeat(self) -> dict[str, Any]:
         """For ``/v1/__heartbeat__``: Redis must answer."""
@@ -82,14 +84,8 @@ class StreamListener(ListenerBase):
             return {"ok": False, "redis": False}
         return {"ok": True, "redis": True}
 
-    def close(self) -> None:
-        self.client.close()
-        self.client.connection_pool.disconnect()
-
     def __repr__(self) -> str:
-        kwargs = self.client.connection_pool.connection_kwargs
-        where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
-        return f"<StreamListener {self.name} {where} {self.stream!r} maxlen~{self.maxlen}>"
+        return f"<StreamListener {self.name} {self.where()} {self.stream!r} maxlen~{self.maxlen}>"
 
 
 def load_from_config(config: Any, prefix: str) -> StreamListener:
