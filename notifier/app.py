@@ -3,7 +3,7 @@
 ``notifier.main`` and ``notifier.includeme`` (the entry points PasteDeploy
 and Pyramid know) call in here, so that importing ``notifier`` imports no
 Pyramid.  The directives (``add_heartbeat``, ``add_capability``,
-``add_listener``) register through ``config.action`` with discriminators:
+``add_listener``, ``add_delivery_observer``) register through ``config.action`` with discriminators:
 two of the same name are a ConfigurationConflictError naming both places.
 """
 
@@ -17,6 +17,7 @@ from pyramid.config import Configurator
 from pyramid.router import Router
 
 from notifier.delivery.loader import LoadedListener
+from notifier.delivery.observers import DeliveryObserver
 from notifier.http.errors import add_error_views
 from notifier.secret import check_userid_secret
 from notifier.settings import Section, load_settings
@@ -80,6 +81,12 @@ def add_listener(config: Configurator, loaded: LoadedListener) -> None:
         config.add_heartbeat(loaded.name, lambda request: loaded.heartbeat(), threaded=True)
 
 
+def add_delivery_observer(config: Configurator, observer: DeliveryObserver) -> None:
+    """Directive: tell ``observer`` what the dispatcher and the relay deliver (metrics)."""
+    state = state_of(config.registry)
+    config.action(None, lambda: state.observers.add(observer))
+
+
 def includeme(config: Configurator) -> None:
     """Set notifier up on ``config``; a bad setting stops here with a SettingsError."""
     _read_core_settings(config)
@@ -88,6 +95,7 @@ def includeme(config: Configurator) -> None:
     config.add_directive("add_heartbeat", add_heartbeat)
     config.add_directive("add_capability", add_capability)
     config.add_directive("add_listener", add_listener)
+    config.add_directive("add_delivery_observer", add_delivery_observer)
     config.include("notifier.http.request")
     add_error_views(config)
     config.include("notifier.http.transaction")

@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from notifier.delivery.observers import Observers
+
 if TYPE_CHECKING:
     from notifier.delivery.dispatcher import Dispatcher
     from notifier.delivery.loader import LoadedListener
@@ -56,6 +58,8 @@ class NotifierState:
     heartbeat_timeout: float = 1.0
     heartbeat_pool: ThreadPoolExecutor | None = None
     capabilities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Told what the dispatcher and the relay deliver (``config.add_delivery_observer``).
+    observers: Observers = field(default_factory=Observers)
 
     @property
     def dispatcher(self) -> Dispatcher:

@@ -17,6 +17,7 @@ from notifier.storage import Session
 
 if TYPE_CHECKING:
     from notifier.delivery.dispatcher import Delivery
+    from notifier.delivery.events import ResourceChanged
 
 #: Where a request's environ keeps its ``RequestTransaction``.
 ENVIRON_KEY = "notifier.transaction"
@@ -59,6 +60,8 @@ class RequestTransaction:
     session: Session
     changes: list[Change] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    #: (listener, events) the dispatcher routed, for its observers after commit.
+    routed: list[tuple[str, list[ResourceChanged]]] = field(default_factory=list)
 
 
 def current(request: Any) -> RequestTransaction:

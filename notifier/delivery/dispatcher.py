@@ -11,17 +11,22 @@ relay; it neither fails the response nor stops the other listeners.
 Read events (a listener's ``actions = read``) are delivered once, after the
 response's commit, and never touch the outbox: they are not retried, and a
 listener's backlog of writes does not hold them back.
+
+Observers (``notifier.delivery.observers``) hear, after commit, which events
+went to which listener, how long each call took and how each event ended.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from notifier.delivery.changes import AfterCommit, BeforeCommit
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.loader import LoadedListener
+from notifier.delivery.observers import Observers, Outcome
 from notifier.delivery.outages import PROBE_INTERVAL, is_outage
 from notifier.delivery.outcomes import Rejected
 from notifier.delivery.relay import describe, now_ms, settle
@@ -57,8 +62,11 @@ class Dispatcher:
         listeners: Sequence[LoadedListener],
         policy: RetryPolicy,
         lease: float = 30.0,
+        observers: Observers | None = None,
     ) -> None:
         self.storage = storage
+        #: The app's observers (plugins add theirs while the app is configured).
+        self.observers = Observers() if observers is None else observers
         #: The app's list: listeners registered later (``config.add_listener``) join it.
         self.listeners = listeners
         self.policy = policy
@@ -79,6 +87,8 @@ class Dispatcher:
             mine = [e for e in events if loaded.wants(e)]
             if not mine:
                 continue
+            if self.observers:
+                transaction_.routed.append((loaded.name, mine))
             delivery = Delivery(loaded)
             writes = [e for e in mine if e.action != "read"]
             by_relay = bool(writes) and self._behind(transaction_.session, loaded.name)
@@ -120,6 +130,10 @@ class Dispatcher:
     def after_commit(self, event: AfterCommit) -> None:
         deliveries = event.transaction.deliveries
         event.transaction.deliveries = []
+        if event.transaction.routed:
+            for name, events in event.transaction.routed:
+                self.observers.routed(name, events)
+            event.transaction.routed = []
         if deliveries:
             self.deliver(deliveries)
 
@@ -127,11 +141,15 @@ class Dispatcher:
         """Call each listener in INI order, then settle the outbox entries they own."""
         done: list[tuple[str, str]] = []
         failed: list[tuple[tuple[str, str], BaseException]] = []
+        observe = bool(self.observers)
         for delivery in deliveries:
             name = delivery.listener.name
+            started = time.perf_counter() if observe else 0.0
             try:
                 delivery.listener.deliver(delivery.events)
             except Exception as error:
+                if observe:
+                    self._observe_failure(delivery, time.perf_counter() - started)
                 log.exception(
                     "listener %s failed on event(s) %s%s",
                     name,
@@ -145,14 +163,26 @@ class Dispatcher:
                     error = RuntimeError(describe(error))
                 failed.extend((key, error) for key in delivery.owned)
                 continue
+            if observe:
+                self.observers.called(name, time.perf_counter() - started)
+                self.observers.settled(name, "ok", len(delivery.events))
             done.extend(delivery.owned)
         if done or failed:
             self._settle(done, failed)
+
+    def _observe_failure(self, delivery: Delivery, seconds: float) -> None:
+        """The call, and the reads among its events: never retried, so lost ("dead").
+        Its writes are counted once the outbox says whether they retry or died."""
+        self.observers.called(delivery.listener.name, seconds)
+        self.observers.settled(
+            delivery.listener.name, "dead", len(delivery.events) - len(delivery.owned)
+        )
 
     def _settle(
         self, done: list[tuple[str, str]], failed: list[tuple[tuple[str, str], BaseException]]
     ) -> None:
         """Delete what was delivered and reschedule what failed, in one transaction."""
+        outcomes: list[tuple[str, Outcome]] = []
         try:
             with transaction(self.storage) as session:
                 session.outbox_done(done)
@@ -162,8 +192,11 @@ class Dispatcher:
                         # The target is down: no attempt used; the relay probes it.
                         due = now + int(PROBE_INTERVAL * 1000)
                         session.outbox_release([key], describe(error), due)
+                        outcomes.append((key[1], "retry"))
                     else:
-                        settle(session, self.policy, key, 0, error, now)
+                        outcomes.append((key[1], settle(session, self.policy, key, 0, error, now)))
+            for listener, outcome in outcomes:
+                self.observers.settled(listener, outcome, 1)
         except Exception:
             # The entries stay leased; the relay takes them over when the lease ends.
             log.exception(

@@ -8,7 +8,8 @@ with exponential backoff and jitter, until the attempt limit dead-letters
 the entry where ``notifier outbox`` can list, replay or purge it.  A target
 that is down pauses its listener without using up attempts
 (``notifier.delivery.outages``); entries older than the retention are dead
-letters too.
+letters too.  Observers (``notifier.delivery.observers``) hear of each
+call to a listener and of each entry's outcome.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from itertools import groupby
 from typing import Any
 
 from notifier.delivery.loader import LoadedListener
+from notifier.delivery.observers import Observers, Outcome
 from notifier.delivery.outages import PROBE_INTERVAL, Outages, is_outage
 from notifier.delivery.outcomes import Rejected
 from notifier.delivery.standin import from_outbox
@@ -56,11 +58,11 @@ def settle(
     attempts: int,
     error: BaseException | str,
     now: int,
-) -> None:
+) -> Outcome:
     """Record a failed delivery of the entry ``key`` (after ``attempts`` earlier ones).
 
     ``Rejected`` dead-letters it at once; any other failure retries it with
-    backoff until the attempt limit dead-letters it.
+    backoff until the attempt limit dead-letters it.  Returns which it was.
     """
     due = None if isinstance(error, Rejected) else retry_at(policy, attempts + 1, now)
     if due is None:
@@ -72,6 +74,7 @@ def settle(
             describe(error),
         )
     session.outbox_retry(key, describe(error), due)
+    return "retry" if due is not None else "dead"
 
 
 class Relay:
@@ -86,8 +89,11 @@ class Relay:
         lease: float = 30.0,
         retention: float | None = None,
         registry: Any = None,
+        observers: Observers | None = None,
     ) -> None:
         self.storage = storage
+        #: The app's observers (plugins add theirs while the app is configured).
+        self.observers = Observers() if observers is None else observers
         #: The app's registry, that the stand-in requests of the events carry.
         self.registry = registry
         #: The app's list: listeners registered later (``config.add_listener``) join it.
@@ -136,12 +142,18 @@ class Relay:
                 self._release(entries[1:], "waiting for a probe of the oldest entry")
                 return probed
             return probed + self._deliver(name, entries[1:])
+        events = [from_outbox(entry.message, self.registry) for entry in entries]
+        started = time.perf_counter()
         try:
-            loaded.deliver([from_outbox(entry.message, self.registry) for entry in entries])
+            loaded.deliver(events)
         except Exception as error:
+            if self.observers:
+                self.observers.called(name, time.perf_counter() - started)
             if is_outage(error):
                 self.outages.down(name, describe(error))
                 self._release(entries, describe(error))
+                if self.observers:
+                    self.observers.settled(name, "retry", len(entries))
                 return 0
             self.outages.up(name)
             if isinstance(error, Rejected) and len(entries) > 1:
@@ -156,9 +168,13 @@ class Relay:
             )
             self._failed(entries, error)
             return 0
+        if self.observers:
+            self.observers.called(name, time.perf_counter() - started)
         self.outages.up(name)
         with transaction(self.storage) as session:
             session.outbox_done([(entry.event_id, entry.listener) for entry in entries])
+        if self.observers:
+            self.observers.settled(name, "ok", len(entries))
         log.info("relay delivered %d event(s) to listener %s", len(entries), name)
         return len(entries)
 
@@ -171,15 +187,22 @@ class Relay:
     def _failed(self, entries: list[OutboxEntry], error: BaseException | str) -> None:
         now = now_ms()
         with transaction(self.storage) as session:
-            for entry in entries:
-                settle(
-                    session,
-                    self.policy,
-                    (entry.event_id, entry.listener),
-                    entry.attempts,
-                    error,
-                    now,
+            outcomes = [
+                (
+                    entry.listener,
+                    settle(
+                        session,
+                        self.policy,
+                        (entry.event_id, entry.listener),
+                        entry.attempts,
+                        error,
+                        now,
+                    ),
                 )
+                for entry in entries
+            ]
+        for listener, outcome in outcomes:
+            self.observers.settled(listener, outcome, 1)
 
     def run_forever(self, stop: threading.Event, interval: float) -> None:
         """Relay until ``stop`` is set; a storage failure waits a round, never crashes.

@@ -71,7 +71,7 @@ def includeme(config: Any) -> None:
     state.relay_interval = relay.float("interval", minimum=0.01)
     state.relay_in_process = relay.bool("in_process")
     check_timing(settings, lease, listeners)
-    dispatcher = Dispatcher(state.storage, state.listeners, policy, lease)
+    dispatcher = Dispatcher(state.storage, state.listeners, policy, lease, state.observers)
     state.dispatcher_ = dispatcher
     state.relay_ = Relay(
         state.storage,
@@ -80,6 +80,7 @@ def includeme(config: Any) -> None:
         lease=lease,
         retention=retention,
         registry=config.registry,
+        observers=state.observers,
     )
     config.add_subscriber(dispatcher.before_commit, BeforeCommit)
     config.add_subscriber(dispatcher.after_commit, AfterCommit)

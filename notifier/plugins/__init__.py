@@ -13,10 +13,12 @@ prefix, after the core API and before the listeners are loaded.  A plugin's
   if the INI had named it;
 - ``config.add_heartbeat(name, check)`` and
   ``config.add_capability(name, description, **extra)``;
-- ``config.add_auth_policy(name, identify)`` (``notifier.http.auth_policies``).
+- ``config.add_auth_policy(name, identify)`` (``notifier.http.auth_policies``);
+- ``config.add_delivery_observer(observer)``: hear what the dispatcher and
+  the relay deliver (``notifier.delivery.observers``; the prometheus plugin).
 
 This package may import notifier.settings and notifier.http's directives;
-the plugins under it (accounts, flush) are what it imports lazily.
+the plugins under it (accounts, flush, prometheus) are what it imports lazily.
 
 Never imports: ``notifier.worker``, ``notifier.cli``.
 """

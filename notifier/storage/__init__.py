@@ -150,6 +150,9 @@ class OutboxSession(Protocol):
 
     def outbox_stats(self) -> OutboxStats: ...
 
+    def outbox_stats_by_listener(self) -> dict[str, OutboxStats]:
+        """``outbox_stats`` per listener that has entries (pending or dead), in one query."""
+
     def outbox_pending(self, listener: str) -> int:
         """How many entries of ``listener`` wait (dead letters excluded)."""
 

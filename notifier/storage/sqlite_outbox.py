@@ -106,6 +106,13 @@ class SQLiteOutbox:
         ).fetchone()
         return OutboxStats(backlog=row[0] or 0, oldest_created_at=row[1], dead=row[2] or 0)
 
+    def outbox_stats_by_listener(self) -> dict[str, OutboxStats]:
+        rows = self._execute(
+            "SELECT listener, sum(dead = 0), min(CASE WHEN dead = 0 THEN created_at END),"
+            " sum(dead) FROM outbox GROUP BY listener"
+        )
+        return {row[0]: OutboxStats(row[1] or 0, row[2], row[3] or 0) for row in rows}
+
     def outbox_pending(self, listener: str) -> int:
         row = self._execute(
             "SELECT count(*) FROM outbox WHERE listener = ? AND dead = 0", (listener,)

@@ -154,6 +154,14 @@ class PostgreSQLOutbox(Transaction):
             return OutboxStats(backlog=0, oldest_created_at=None, dead=0)
         return OutboxStats(backlog=row[0], oldest_created_at=row[1], dead=row[2])
 
+    def outbox_stats_by_listener(self) -> dict[str, OutboxStats]:
+        rows = self._execute(
+            "SELECT listener, count(*) FILTER (WHERE NOT dead),"
+            " min(created_at) FILTER (WHERE NOT dead), count(*) FILTER (WHERE dead)"
+            " FROM outbox GROUP BY listener"
+        ).fetchall()
+        return {row[0]: OutboxStats(row[1], row[2], row[3]) for row in rows}
+
     def outbox_pending(self, listener: str) -> int:
         row = self._execute(
             "SELECT count(*) FROM outbox WHERE listener = %s AND NOT dead", (listener,)

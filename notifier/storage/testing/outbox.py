@@ -166,6 +166,20 @@ class OutboxConformance:
         stats = read(storage, lambda s: s.outbox_stats())
         assert (stats.backlog, stats.oldest_created_at, stats.dead) == (0, None, 0)
         assert read(storage, lambda s: s.outbox_pending("a")) == 0
+        assert read(storage, lambda s: s.outbox_stats_by_listener()) == {}
+
+    def test_stats_by_listener(self, storage: Storage) -> None:
+        add(storage, entry("a1", "a", created=7), entry("a2", "a", created=8))
+        add(storage, entry("b1", "b", created=9), entry("c1", "c", created=3))
+        with transaction(storage) as session:
+            session.outbox_retry(("b1", "b"), "boom", None)
+            session.outbox_retry(("a1", "a"), "boom", None)
+        found = read(storage, lambda s: s.outbox_stats_by_listener())
+        assert {name: (s.backlog, s.oldest_created_at, s.dead) for name, s in found.items()} == {
+            "a": (1, 8, 1),
+            "b": (0, None, 1),
+            "c": (1, 3, 0),
+        }
 
     def test_dead_lists_in_outbox_order_up_to_the_limit(self, storage: Storage) -> None:
         dead_letters(storage, entry("a1", "a"), entry("b1", "b"), entry("a2", "a"))
