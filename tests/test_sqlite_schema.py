@@ -116,3 +116,20 @@ def test_a_file_of_an_unknown_version_is_refused(tmp_path: Path) -> None:
         f"{path}: schema version 99 is not one this notifier knows (it writes version"
         f" {SCHEMA_VERSION} and upgrades older ones): was the file written by a newer notifier?"
     )
+
+
+def test_a_principals_memberships_are_a_seek_whatever_else_it_holds(tmp_path: Path) -> None:
+    """Every request looks up its user's groups (``member``): the rows of the
+    user's ``write`` on each of its records must not be read for that."""
+    storage = SQLiteStorage(str(tmp_path / "plan.sqlite"))
+    with transaction(storage, write=True) as session:
+        session.create("bucket", "", {"id": "b"})
+    storage.close()
+    with sqlite3.connect(tmp_path / "plan.sqlite") as db:
+        plan = db.execute(
+            "EXPLAIN QUERY PLAN SELECT object_uri, permission FROM permissions"
+            " WHERE principal IN ('alice', 'system.Authenticated') AND permission IN ('member')"
+        ).fetchall()
+    db.close()
+    details = " ".join(row[-1] for row in plan)
+    assert "permissions_by_principal (principal=? AND permission=?)" in details

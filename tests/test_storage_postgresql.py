@@ -112,13 +112,20 @@ def test_a_newer_schema_is_refused(url: str) -> None:
         migrate_from_settings({"notifier.storage_url": url})
 
 
+MIGRATIONS = [
+    "applied 0001_initial",
+    "applied 0002_outbox",
+    "applied 0003_permissions_by_permission",
+]
+
+
 def test_migrate_is_idempotent(postgresql_schema_url: str) -> None:
     settings = {"notifier.storage_url": postgresql_schema_url}
     first = migrate_from_settings(settings)
     second = migrate_from_settings(settings)
-    assert first[:2] == ["applied 0001_initial", "applied 0002_outbox"]
-    assert second == first[2:]
-    assert second[0].endswith("schema version 2, the latest")
+    assert first[:3] == MIGRATIONS
+    assert second == first[3:]
+    assert second[0].endswith("schema version 3, the latest")
     PostgreSQLStorage(postgresql_schema_url).close()
 
 
@@ -139,9 +146,9 @@ def test_the_command_migrates_from_an_ini_file(
     assert migrate_main([str(ini)]) == 0
     assert migrate_main([str(ini)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:2] == ["applied 0001_initial", "applied 0002_outbox"]
-    assert lines[2:] == [lines[2]] * 2
-    assert "schema version 2, the latest" in lines[2]
+    assert lines[:3] == MIGRATIONS
+    assert lines[3:] == [lines[3]] * 2
+    assert "schema version 3, the latest" in lines[3]
 
 
 def test_the_notifier_command_migrates_and_serve_names_it_before(
@@ -155,7 +162,7 @@ def test_the_notifier_command_migrates_and_serve_names_it_before(
     )
     done = run_notifier("migrate", cwd=tmp_path)  # ./app.ini
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("applied 0001_initial\napplied 0002_outbox\n")
+    assert done.stdout.startswith("".join(line + "\n" for line in MIGRATIONS))
 
 
 def test_the_command_has_nothing_to_do_for_sqlite(
@@ -260,3 +267,15 @@ def test_the_command_reports_a_missing_file(
     missing = tmp_path / "nope.ini"
     assert migrate_main([str(missing)]) == 1
     assert capsys.readouterr().err == f"notifier: INI: no such file (got {str(missing)!r})\n"
+
+
+def test_a_principals_memberships_are_a_seek_whatever_else_it_holds(url: str) -> None:
+    """Every request looks up its user's groups (``member``): the index leads
+    with (principal, permission), so the rows of the user's ``write`` on each of
+    its records are not read for that."""
+    with psycopg.connect(url) as connection:
+        (definition,) = connection.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'permissions_by_principal'"
+            " AND schemaname = current_schema()"
+        ).fetchone()
+    assert definition.endswith("(principal, permission, object_uri)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 OBJECTS = """
 CREATE TABLE objects (
@@ -30,6 +30,14 @@ CREATE TABLE timestamps (
 ) WITHOUT ROWID;
 """
 
+# What a principal holds, by permission: a user's group memberships and the
+# objects it may read are seeks, however many records its write permission
+# covers.  Version 2 indexed (principal, object_uri) only, so every request
+# scanned all of its user's permission rows to find the few ``member`` ones.
+PERMISSIONS_BY_PRINCIPAL = """
+CREATE INDEX permissions_by_principal ON permissions (principal, permission, object_uri);
+"""
+
 PERMISSIONS = """
 CREATE TABLE permissions (
     object_uri TEXT NOT NULL,
@@ -37,8 +45,8 @@ CREATE TABLE permissions (
     principal TEXT NOT NULL,
     PRIMARY KEY (object_uri, permission, principal)
 ) WITHOUT ROWID;
-CREATE INDEX permissions_by_principal ON permissions (principal, object_uri);
-"""
+""" + PERMISSIONS_BY_PRINCIPAL
+
 
 # ``seq`` orders the entries present at one time, which max(seq) + 1 does;
 # AUTOINCREMENT only added a write to sqlite_sequence on every insert.
@@ -75,6 +83,7 @@ UPGRADES = {
     1: rebuild("timestamps", TIMESTAMPS)
     + rebuild("permissions", PERMISSIONS, ("permissions_by_principal",))
     + rebuild("outbox", OUTBOX, ("outbox_by_listener",)),
+    2: "DROP INDEX permissions_by_principal;\n" + PERMISSIONS_BY_PRINCIPAL,
 }
 
 
