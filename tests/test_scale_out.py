@@ -30,6 +30,7 @@ import pytest
 import redis
 
 from notifier.dev.redis_server import free_port
+from notifier.queue.protocol import delayed_count, depth, inflight
 from tests.conftest import ALICE, SECRET
 from tests.helpers import wait_for
 
@@ -226,8 +227,19 @@ def test_two_servers_two_relays_two_workers_lose_no_event(
         return Counter(item.split()[0].decode() for item in redis_client.lrange(seen_list, 0, -1))
 
     committed = committed_records(url)
-    wait_until(lambda: backlog(url) == 0 and committed <= set(seen()), "every event handled")
-    time.sleep(0.5)  # late duplicates, if any, land now
+
+    def settled() -> bool:
+        """Every event handled, and nothing left that could still land twice:
+        no outbox entry, nothing queued, delayed or claimed by a worker."""
+        return (
+            backlog(url) == 0
+            and committed <= set(seen())
+            and depth(redis_client, listname) == 0
+            and delayed_count(redis_client, listname) == 0
+            and not any(inflight(redis_client, listname).values())
+        )
+
+    wait_until(settled, "every event handled")
     events = seen()
     missing_2xx = set(ok) - set(events)
     missing_committed = committed - set(events)
