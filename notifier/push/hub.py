@@ -7,12 +7,20 @@ from a position after the subscriber is registered, so the live events that
 arrive meanwhile are kept, and those the replay already sent are skipped:
 no gap, no duplicate.  Every ``recheck_seconds`` each subscription's read
 permission is checked again, once per distinct (principals, object).
+
+Redis may lose the stream (restarted without persistence, the key deleted):
+positions then start again below ours, and XREAD after our position would
+wait for ever.  About once a second the hub compares the stream with what it
+read (``StreamMark``); when the stream is gone or went back, it reads the new
+one from its start and ends every subscription with ``stream_reset``, as a
+position outside the window does: the client resyncs with ``_since``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
@@ -20,7 +28,13 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from notifier.push.events import Position, StreamEvent, event_from_entry, format_position
+from notifier.push.events import (
+    Position,
+    StreamEvent,
+    event_from_entry,
+    format_position,
+    parse_position,
+)
 from notifier.push.subscriber import Subscriber
 
 log = logging.getLogger(__name__)
@@ -29,6 +43,12 @@ READ_COUNT = 1000
 REPLAY_PAGE = 500
 BLOCK_MS = 1000
 BACKOFF_MAX = 5.0
+#: How often the reader checks that the stream is still the one it reads.
+CHECK_SECONDS = 1.0
+RESET = (
+    "the event stream was reset (Redis lost it, {why}): events may be missing;"
+    " resync with _since, then subscribe from now"
+)
 
 Check = tuple[tuple[str, ...], str]
 #: Answers, in a worker thread, which (principals, uri) pairs may still read.
@@ -59,6 +79,7 @@ class Hub:
         self.keepalive_seconds = keepalive_seconds
         self.by_bucket: dict[str, set[Subscriber]] = defaultdict(set)
         self.last_id = "0-0"
+        self.mark = StreamMark()
         self.redis_ok = False
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -114,9 +135,12 @@ class Hub:
 
     async def _read_loop(self) -> None:
         self.last_id = await self._newest_id()
-        delay = 0.1
+        delay, checked = 0.1, 0.0
         while True:
             try:
+                if time.monotonic() - checked >= CHECK_SECONDS:
+                    await self._check_stream()
+                    checked = time.monotonic()
                 reply: Any = await self.client.xread(
                     {self.stream: self.last_id}, count=READ_COUNT, block=BLOCK_MS
                 )
@@ -126,15 +150,33 @@ class Hub:
                     "push: XREAD on %r failed (%s); retrying in %.1fs", self.stream, error, delay
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, BACKOFF_MAX)
+                delay, checked = min(delay * 2, BACKOFF_MAX), 0.0  # Redis may have restarted
                 continue
             self.redis_ok, delay = True, 0.1
             for _stream, entries in reply or ():
                 for entry_id, fields in entries:
                     self.last_id = entry_id.decode()
+                    self.mark.saw(parse_position(self.last_id))
                     event = event_from_entry(entry_id, fields)
                     if event is not None:
                         self.fan_out(event)
+
+    async def _check_stream(self) -> None:
+        """Start again from the stream's beginning if Redis lost the one we read."""
+        why = self.mark.lost(await stream_info(self.client, self.stream), self.last_id)
+        if why is None:
+            return
+        log.warning(
+            "push: the stream %r was reset (%s, we had read up to %s): reading it from its"
+            " start; %d subscribers told to resync",
+            self.stream,
+            why,
+            self.last_id,
+            self.subscribers,
+        )
+        self.last_id = "0-0"
+        for subscriber in [s for each in self.by_bucket.values() for s in each]:
+            subscriber.end("stream_reset", RESET.format(why=why))
 
     async def _keepalive_loop(self) -> None:
         while True:
@@ -198,12 +240,7 @@ class Hub:
         some were removed (trimmed by MAXLEN, or deleted), a position older
         than the oldest entry kept may have lost its successors.
         """
-        try:
-            info = await self.client.xinfo_stream(self.stream)
-        except RedisError as error:
-            if "no such key" not in str(error).lower():
-                raise
-            info = {}
+        info = await stream_info(self.client, self.stream) or {}
         last = _position(info.get("last-generated-id"))
         if since > last:
             raise OutsideWindow(f"position {format_position(since)} is ahead of the stream")
@@ -226,3 +263,53 @@ def _position(raw: Any) -> Position:
     text = raw.decode() if isinstance(raw, bytes) else str(raw)
     ms, _, seq = text.partition("-")
     return int(ms), int(seq or 0)
+
+
+async def stream_info(client: aioredis.Redis, stream: str) -> dict[Any, Any] | None:
+    """XINFO STREAM, or None when the key does not exist."""
+    try:
+        info: dict[Any, Any] = await client.xinfo_stream(stream)
+    except RedisError as error:
+        if "no such key" not in str(error).lower():
+            raise
+        return None
+    return info
+
+
+class StreamMark:
+    """What the reader knows of its stream, to tell the same stream from a new one.
+
+    A stream's last generated id and its count of entries ever added only
+    grow (trimming and XDEL change neither); a stream that Redis lost and
+    began again has a lower one, or none at all.  The count is what XINFO
+    said at the last check plus the entries read since that are newer than
+    its last id, so a new stream with fewer entries than the old one had is
+    noticed even when its ids are above ours.  (``entries-added`` is Redis
+    7's; before, only the ids are compared.)
+    """
+
+    def __init__(self) -> None:
+        self.added = 0
+        self.newest: Position = (0, 0)
+
+    def saw(self, position: Position) -> None:
+        """The reader read the entry at ``position``."""
+        if position > self.newest:
+            self.added += 1
+            self.newest = position
+
+    def lost(self, info: dict[Any, Any] | None, last_id: str) -> str | None:
+        """Why the stream is not the one read up to ``last_id``; None when it is."""
+        if info is None:
+            self.added, self.newest = 0, (0, 0)
+            return None if last_id == "0-0" else "the stream key is gone"
+        added = int(info.get("entries-added", 0))
+        newest = _position(info.get("last-generated-id"))
+        if newest < _position(last_id):
+            why = f"its last id {format_position(newest)} is behind ours"
+        elif "entries-added" in info and added < self.added:
+            why = f"it counts {added} entries ever added, fewer than the {self.added} we know of"
+        else:
+            why = None
+        self.added, self.newest = added, newest
+        return why
