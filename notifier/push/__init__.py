@@ -7,7 +7,8 @@ bucket, collection or record it is about; with replay by stream position,
 and the ``/console`` page.
 
 Owns: ``notifier/push/``.  May import ``notifier.settings``,
-``notifier.storage``, ``notifier.permissions`` and ``notifier.queue``.
+``notifier.storage``, ``notifier.permissions``, ``notifier.accounts`` and
+``notifier.queue``.
 Importing this package does no work and pulls in no server library: the API
 imports ``notifier.push.tokens`` to issue subscription tokens.
 

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from notifier.permissions import readable
 from notifier.push.app import make_app
+from notifier.push.auth import BasicPolicies
 from notifier.push.config import PushConfig, push_config, settings_from_ini
 from notifier.push.hub import Check, Hub
 from notifier.queue.connection import redact
@@ -44,7 +45,14 @@ def build(config: PushConfig, storage: Storage) -> web.Application:
         checker,
         config.keepalive_seconds,
     )
-    app = make_app(config, hub)
+    policies = BasicPolicies(config.auth_policies, config.secret, storage)
+    if policies.unknown:
+        log.warning(
+            "push: notifier.auth_policies names %s, which only the API runs: Basic headers"
+            " are refused here, clients subscribe with tokens",
+            ", ".join(policies.unknown),
+        )
+    app = make_app(config, hub, policies)
 
     async def close_client(app: web.Application) -> None:
         await client.aclose()

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from notifier.permissions import principals_of
-from notifier.push.auth import http_error, real_bucket_id, refuse, userid_of
+from notifier.push.auth import BasicPolicies, http_error, real_bucket_id, refuse, userid_of
 from notifier.push.config import PushConfig
 from notifier.push.events import (
     ACTIONS,
@@ -36,6 +36,7 @@ CONSOLE = Path(__file__).parent / "console"
 WRITE_TIMEOUT = 5.0
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
 CONFIG: web.AppKey[PushConfig] = web.AppKey("config", PushConfig)
+POLICIES: web.AppKey[BasicPolicies] = web.AppKey("policies", BasicPolicies)
 EVENTS = (
     "/v1/buckets/{bid}/events",
     "/v1/buckets/{bid}/collections/{cid}/events",
@@ -77,7 +78,7 @@ def since_of(request: web.Request) -> Position | None:
 async def events(request: web.Request) -> web.StreamResponse:
     """Subscribe to an object: check who and what at connect, then stream."""
     config, hub = request.app[CONFIG], request.app[HUB]
-    userid = userid_of(request, config.secret)
+    userid = await userid_of(request, config.secret, request.app[POLICIES])
     target = target_of(request, real_bucket_id(request.match_info["bid"], userid, config.secret))
     principals = tuple(principals_of(userid))
     since = since_of(request)
@@ -210,10 +211,11 @@ async def console_config(request: web.Request) -> web.Response:
     return web.json_response({"api_url": request.app[CONFIG].api_url})
 
 
-def make_app(config: PushConfig, hub: Hub) -> web.Application:
+def make_app(config: PushConfig, hub: Hub, policies: BasicPolicies) -> web.Application:
     app = web.Application()
     app[CONFIG] = config
     app[HUB] = hub
+    app[POLICIES] = policies
     for path in EVENTS:
         app.router.add_get(path, events)
     app.router.add_get("/__heartbeat__", heartbeat)

@@ -19,6 +19,8 @@ from notifier.settings import Section, SettingsError, as_list, check_known_keys,
 
 PREFIX = "notifier.push."
 STREAM_LISTENER = "notifier.listeners.stream"
+POLICIES = "notifier.auth_policies"
+ACCOUNTS = "notifier.plugins.accounts"
 KEYS = (
     "host",
     "port",
@@ -48,6 +50,8 @@ class PushConfig:
     token_ttl: float
     api_url: str
     secret: str
+    #: ``notifier.auth_policies``, checked as the API checks it.
+    auth_policies: tuple[str, ...]
     settings: Mapping[str, Any]
 
 
@@ -87,8 +91,20 @@ def push_config(settings: Mapping[str, Any]) -> PushConfig:
         token_ttl=push.float("token_ttl", 300.0, minimum=1.0),
         api_url=push.str("api_url", "http://127.0.0.1:8888/v1").rstrip("/"),
         secret=secret,
+        auth_policies=auth_policies(settings),
         settings=settings,
     )
+
+
+def auth_policies(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """``notifier.auth_policies``, with the API's checks that need no plugin loaded."""
+    raw = settings.get(POLICIES, "basicauth")
+    names = tuple(as_list(raw))
+    if not names:
+        raise SettingsError(POLICIES, "expected at least one of basicauth, account", raw)
+    if "account" in names and ACCOUNTS not in as_list(settings.get("notifier.includes", "")):
+        raise SettingsError(POLICIES, f"'account' needs {ACCOUNTS} in notifier.includes", raw)
+    return names
 
 
 def settings_from_ini(path: str) -> dict[str, Any]:
