@@ -8,6 +8,10 @@ then it runs one ``notifier worker`` per Redis listener, and the push
 service (``notifier push``) when a stream listener feeds it, each restarted
 with backoff if it dies, and stops them all when the server stops.  Production
 runs the server, relays and workers on their own (or ``pserve INI``).
+
+With ``--processes N`` (PostgreSQL only) N app processes share the port:
+``notifier.cli.processes`` starts and supervises them, and each runs
+``serve_child`` here on the socket it inherited.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ import configparser
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -163,11 +168,18 @@ def serve(
     port: int | None = None,
     dev: bool = False,
     handler: str = DEFAULT_HANDLER,
+    processes: int = 1,
+    listen_fd: int | None = None,
 ) -> None:
-    """Serve ``ini`` until SIGTERM or Ctrl-C; with ``dev``, a private Redis and workers too."""
+    """Serve ``ini`` until SIGTERM or Ctrl-C; with ``dev``, a private Redis and workers too.
+
+    ``processes`` > 1 serves from that many children; ``listen_fd`` makes
+    this process one of them.
+    """
     from pyramid.paster import get_app, setup_logging
 
     from notifier import shutdown
+    from notifier.cli.processes import refuse_sqlite, serve_processes
     from notifier.http.validation import server_body_limit
 
     ini = read_ini(ini)
@@ -175,6 +187,10 @@ def serve(
     setup_logging(ini)
     # SIGTERM unwinds like Ctrl-C, so the workers and the private Redis stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if listen_fd is not None:
+        serve_child(ini, listen_fd, address[2])
+        return
+    refuse_sqlite(app_settings(ini), processes)
     listeners = redis_listeners(ini)
     streams = redis_listeners(ini, STREAM_LISTENER)
     with ExitStack() as stack:
@@ -188,22 +204,62 @@ def serve(
                 stack.callback(start_push(ini).stop)
         else:
             warn_unreachable({**listeners, **streams})
+        if processes > 1:
+            serve_processes(ini, address[0], address[1], processes, stack)
+            return
         with reading(ini):
             app = get_app(ini, "main")
         stack.callback(shutdown, app.registry)
         run_waitress(app, *address, body_limit=server_body_limit(app.registry.settings))
 
 
+def serve_child(ini: str, fd: int, threads: int) -> None:
+    """One of ``--processes``' children: its own app, served on the socket the parent bound.
+
+    Ctrl-C reaches the whole terminal's process group: the parent alone
+    handles it, and stops this child with SIGTERM.
+    """
+    from pyramid.paster import get_app
+
+    from notifier import shutdown
+    from notifier.http.validation import server_body_limit
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with reading(ini):
+        app = get_app(ini, "main")
+    try:
+        limit = server_body_limit(app.registry.settings)
+        run_waitress(app, "", 0, threads, body_limit=limit, sock=socket.socket(fileno=fd))
+    finally:
+        shutdown(app.registry)
+
+
 def run_waitress(
-    app: object, host: str, port: int, threads: int, body_limit: int | None = None
+    app: object,
+    host: str,
+    port: int,
+    threads: int,
+    body_limit: int | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Bind, say where, and serve; a port in use is one line, not an OSError's stack.
 
     Waitress refuses a body of ``body_limit`` bytes or more before reading it.
+    With ``sock`` (bound and listening already), it serves that instead.
     """
     from waitress import create_server
 
-    limits = {} if body_limit is None else {"max_request_body_size": body_limit}
+    limits: dict[str, Any] = {} if body_limit is None else {"max_request_body_size": body_limit}
+    if sock is not None:
+        server = create_server(app, sockets=[sock], threads=threads, **limits)
+        log.info(
+            "app process %d serving on %s:%s",
+            os.getpid(),
+            server.effective_host,
+            server.effective_port,
+        )
+        server.run()
+        return
     try:
         server = create_server(app, host=host, port=port, threads=threads, **limits)
     except OSError as error:
@@ -238,16 +294,33 @@ def start_reloader(ini: str) -> None:
     show_default=True,
     help="With --dev, the workers' module:function.",
 )
+@click.option(
+    "--processes",
+    default="1",
+    show_default=True,
+    help="Serve from this many processes on one port (1..64; more than one needs PostgreSQL).",
+)
 @click.option("--reload", is_flag=True, help="Restart when code or the INI change.")
+@click.option("--listen-fd", type=int, hidden=True)  # the children of --processes
 @traceback_option
 def command(
-    ini: str, host: str | None, port: str | None, dev: bool, handler: str, reload: bool
+    ini: str,
+    host: str | None,
+    port: str | None,
+    dev: bool,
+    handler: str,
+    processes: str,
+    reload: bool,
+    listen_fd: int | None,
 ) -> None:
     """Serve the INI's app under waitress (pserve INI works too)."""
+    from notifier.cli.processes import check_processes
+
     number = None if port is None else check_port("--port", port)
+    count = check_processes("--processes", processes)
     if reload:
         start_reloader(read_ini(ini))
-    serve(ini, host, number, dev, handler)
+    serve(ini, host, number, dev, handler, count, listen_fd)
 
 
 if __name__ == "__main__":  # python -m notifier.cli.serve INI [options], as before

@@ -3,6 +3,7 @@
 A worker that dies (a handler module that does not import, a crash) is
 logged with its exit status and started again, waiting longer each time it
 dies young, so the server never runs on without saying that it lost one.
+``notifier serve --processes N`` supervises its app processes the same way.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Supervised:
         backoff_base: float = 1.0,
         backoff_max: float = 30.0,
         healthy_after: float = 30.0,
+        pass_fds: Sequence[int] = (),
     ) -> None:
         self.name = name
         self.command = list(command)
@@ -59,6 +61,8 @@ class Supervised:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.healthy_after = healthy_after
+        #: Descriptors the child inherits (the shared listening socket of ``serve``).
+        self.pass_fds = tuple(pass_fds)
         self.restarts = 0
         self.process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
@@ -75,7 +79,9 @@ class Supervised:
         with self._lock:
             if self._stopping.is_set():
                 return None
-            process = subprocess.Popen(self.command, env=self.env, preexec_fn=stop_with_parent)
+            process = subprocess.Popen(
+                self.command, env=self.env, preexec_fn=stop_with_parent, pass_fds=self.pass_fds
+            )
             self.process = process
         log.info("started %s (pid %d)", self.name, process.pid)
         return process
@@ -104,13 +110,24 @@ class Supervised:
             started = time.monotonic()
             process = self._spawn()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop restarting, then SIGTERM the child (SIGKILL after ``timeout``)."""
+    def terminate(self) -> None:
+        """Stop restarting and SIGTERM the child, without waiting for it to end."""
         self._stopping.set()
         with self._lock:
             process = self.process
         if process is not None and process.poll() is None:
             process.terminate()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop restarting, then SIGTERM the child (SIGKILL after ``timeout``)."""
+        self.terminate()
+        self.wait(timeout)
+
+    def wait(self, timeout: float) -> None:
+        """Wait for a terminated child to end; SIGKILL it after ``timeout`` seconds."""
+        with self._lock:
+            process = self.process
+        if process is not None and process.poll() is None:
             try:
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -118,3 +135,11 @@ class Supervised:
                 process.wait()
         if self._watcher.is_alive():
             self._watcher.join(timeout=5)
+
+
+def stop_all(children: Sequence[Supervised], timeout: float = 10.0) -> None:
+    """SIGTERM every child first, then wait for each: they wind down side by side."""
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.wait(timeout)
