@@ -118,11 +118,35 @@ def rss_mb(pid: int) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process (all its threads) has used so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
+    """User plus system CPU time the process (all its threads) and its live children
+    (the app processes of ``notifier serve --processes N``) have used so far."""
+    return sum(_own_cpu_seconds(one) for one in [pid, *children(pid)])
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:  # ended meanwhile
+        return 0.0
     # utime and stime are fields 14 and 15 of proc(5); fields[0] here is field 3.
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The pids whose parent is ``pid``."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                parent = stat.read().rsplit(")", 1)[1].split()[1]
+        except OSError:
+            continue
+        if int(parent) == pid:
+            found.append(int(entry.name))
+    return found
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,12 +178,16 @@ def ini_port(ini: Path) -> int:
 
 @contextmanager
 def notifier_server(
-    stack: ExitStack, ini: Path, cpu: int | None = None, root: Path = ROOT
+    stack: ExitStack,
+    ini: Path,
+    cpu: int | None = None,
+    root: Path = ROOT,
+    options: Sequence[str] = (),
 ) -> Iterator[int]:
-    """Serve ``ini`` from the source tree ``root`` (on core ``cpu`` only, if given);
-    create bucket b and collection c; yield the server's pid."""
+    """Serve ``ini`` from the source tree ``root`` (on core ``cpu`` only, if given), with
+    ``notifier serve``'s ``options``; create bucket b and collection c; yield the server's pid."""
     port = ini_port(ini)
-    command = python("-m", "notifier.cli.serve", str(ini))
+    command = python("-m", "notifier.cli.serve", str(ini), *options)
     server = stack.enter_context(process(command, cpu, root))
     wait_until_up(port)
     for path in ("/v1/buckets/b", f"/v1{COLLECTION}"):

@@ -223,8 +223,8 @@ def targets_section(results: dict[str, Any]) -> list[str]:
         base = ceiling[key]["median"] if isinstance(ceiling[key], dict) else ceiling[key]
         return float(value) / float(base) if base else float("inf")
 
-    http = results.get("http")
-    if http:
+    http = results.get("http") or {}
+    if "create" in http:
         create, reads = http["create"], http["reads"]
         sqlite, ceiling = create["redis"], create["ceiling_durable_sqlite"]
         rps = share(sqlite, ceiling, "rps")
@@ -261,6 +261,14 @@ def targets_section(results: dict[str, Any]) -> list[str]:
         add("list/_since p50 flat from 1,000 to 100,000 records", f"worst {worst:.2f}x", worst < 2)
         growth = http["sustained"]["max_over_first_pct"]
         add("server RSS flat within 10% over sustained writes", f"+{growth}%", growth <= 10)
+    if "processes" in http:
+        run = http["processes"]
+        lost = sum(run[name]["queue"]["missing"] for name in ("one_process", "two_processes"))
+        add(
+            "two processes on PostgreSQL: >= 1.3x one process's creates/s, every event queued",
+            f"{run['two_over_one']}x, {lost} missing",
+            run["two_over_one"] >= 1.3 and lost == 0,
+        )
     if "drain" in results:
         rates = results["drain"]["events_per_second"]
         best = max(r["median"] for name, r in rates.items() if name.startswith("runtime_batch"))
@@ -275,13 +283,43 @@ def targets_section(results: dict[str, Any]) -> list[str]:
     return [*rows, ""]
 
 
+def processes_section(run: dict[str, Any]) -> list[str]:
+    """One process against two (``notifier serve --processes 2``) on PostgreSQL."""
+    names = ["ceiling_durable_postgresql", "one_process", "two_processes"]
+    queues = [
+        f"{name}: {run[name]['queue']['records']:,} records, {run[name]['queue']['events']:,}"
+        f" events, {run[name]['queue']['missing']} missing,"
+        f" {run[name]['queue']['duplicated']} duplicated"
+        for name in names[1:]
+    ]
+    return [
+        "## (7) Several processes: POST .../records on PostgreSQL, 16 connections",
+        "",
+        "`notifier serve --processes 1` and `--processes 2` (threads = 4 each), side by side"
+        " with the PostgreSQL durable ceiling (one process) in interleaved rounds; server CPU"
+        " counts the children. Two processes over one:"
+        f" {run['two_over_one']}x req/s.",
+        "",
+        *http_rows(run, names, lambda name: "ceiling_durable_postgresql"),
+        "",
+        "Every committed record's event in its case's queue at the end: " + "; ".join(queues) + ".",
+        "",
+    ]
+
+
+#: The HTTP part's own parts, each rendered when the run has it.
+HTTP_SECTIONS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "create": create_section,
+    "reads": reads_section,
+    "growth": growth_section,
+    "sustained": sustained_section,
+    "processes": processes_section,
+}
+
 SECTIONS = {
-    "http": lambda r: (
-        create_section(r["create"])
-        + reads_section(r["reads"])
-        + growth_section(r["growth"])
-        + sustained_section(r["sustained"])
-    ),
+    "http": lambda r: [
+        line for part, render in HTTP_SECTIONS.items() if part in r for line in render(r[part])
+    ],
     "drain": drain_section,
     "e2e": e2e_section,
     "dispatch": dispatch_section,

@@ -3,7 +3,8 @@
     python bench/run.py            # the full run, about 10 minutes on 2 cores
     python bench/run.py --quick    # shorter runs and fewer messages, about 3 minutes
     python bench/run.py --only http drain   # some parts: http, drain, e2e, dispatch
-    python bench/run.py --only create reads # some of http: create, reads, growth, sustained
+    python bench/run.py --only create reads # some of http: create, reads, growth, sustained,
+                                            # processes (one vs two app processes, PostgreSQL)
     python bench/run.py --report            # BENCHMARKS.md again from the stored JSON
 
 Needs wrk (Debian: ``apt-get install -y wrk``; the run stops at once, saying
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import http_bench  # noqa: E402
+import processes_bench  # noqa: E402
 import psycopg  # noqa: E402
 from harness import BENCH, ROOT, child_env, machine, require_wrk, spread  # noqa: E402
 from report import write_report  # noqa: E402
@@ -44,6 +46,7 @@ HTTP_PARTS = {
     "reads": http_bench.reads,
     "growth": http_bench.growth,
     "sustained": http_bench.sustained,
+    "processes": processes_bench.processes,
 }
 
 
@@ -135,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=PARTS + tuple(HTTP_PARTS),
         default=list(PARTS),
-        help="run these parts (create, reads, growth and sustained are parts of http)",
+        help="run these parts (create, reads, growth, sustained and processes are parts of http)",
     )
     parser.add_argument("--max-seconds", type=int, default=1500)
     parser.add_argument(
@@ -167,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         write_report(json.loads(out.read_text()), ROOT / "BENCHMARKS.md")
         return 0
     require_wrk()
-    if {"http", "create", "reads"} & set(args.only):
+    if {"http", "create", "reads", "processes"} & set(args.only):
         require_postgresql(args.postgresql)
     started = time.monotonic()
     # A partial run (--only) updates the parts it ran and keeps the others.
