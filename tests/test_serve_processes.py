@@ -231,6 +231,18 @@ def timestamps_strictly_increase(reader: Pinned) -> None:
     assert int(headers["ETag"].strip('"')) == stamps[-1]
 
 
+def created_count(reader: Pinned) -> float:
+    """The POSTs answered 201 on the records route, by the scraped child's metrics."""
+    reader.connection.request("GET", "/v1/__metrics__")
+    text = reader.connection.getresponse().read().decode()
+    labels = 'method="POST",route="record-plural",status="201"'
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("notifier_http_requests_total{") and labels in line
+    )
+
+
 @pytest.mark.slow
 def test_two_processes_on_one_port_share_one_database(
     tmp_path: Path,
@@ -240,7 +252,8 @@ def test_two_processes_on_one_port_share_one_database(
     listname: str,
 ) -> None:
     late = PrivateRedis()  # not started yet: its listener's events wait in the outbox
-    listeners = "notifier.event_listeners = redis late\n"
+    listeners = "notifier.includes = notifier.plugins.prometheus\n"
+    listeners += "notifier.event_listeners = redis late\n"
     listeners += redis_listener("redis", redis_url, listname)
     listeners += redis_listener("late", late.url, "late")
     ini = write_ini(tmp_path / "pg.ini", postgresql_lines(postgresql_migrated_url), listeners)
@@ -256,6 +269,8 @@ def test_two_processes_on_one_port_share_one_database(
         done |= preconditions_across(a, b)
         done |= concurrent_writes_and_sync([a, b], [a2, b2])
         timestamps_strictly_increase(b)
+        # Either child's /v1/__metrics__ counts the creates both served (multiprocess mode).
+        assert created_count(a) == created_count(b) == 2 * PER_WRITER
         # Every write's event, once, delivered by the request that wrote it.
         wait_for(lambda: sum(events(redis_client, listname).values()) >= len(done), timeout=30)
         assert events(redis_client, listname) == Counter(done)
