@@ -30,6 +30,7 @@ from tests.cli import NOTIFIER, ROOT, notifier, one_line_error
 from tests.conftest import SECRET
 from tests.helpers import wait_for
 from tests.pinned import Pinned, alive, app_processes, children_of, pinned
+from tests.test_serve import huge_upload_status
 
 RECORDS = "/v1/buckets/b/collections/c/records"
 PER_WRITER = 30
@@ -269,6 +270,7 @@ def test_two_processes_on_one_port_share_one_database(
         done |= preconditions_across(a, b)
         done |= concurrent_writes_and_sync([a, b], [a2, b2])
         timestamps_strictly_increase(b)
+        assert huge_upload_status(port) == b"HTTP/1.1 413 Request Entity Too Large"  # waitress's
         # Either child's /v1/__metrics__ counts the creates both served (multiprocess mode).
         assert created_count(a) == created_count(b) == 2 * PER_WRITER
         # Every write's event, once, delivered by the request that wrote it.

@@ -150,16 +150,22 @@ def check_port(key: str, raw: object) -> int:
     return int(text)
 
 
+def server_threads(options: dict[str, str]) -> int:
+    """``[server:main] threads``, 4 by default; raises CommandError naming the key."""
+    threads = options.get("threads", "4")
+    if not (threads.isdigit() and int(threads) >= 1):
+        raise CommandError("[server:main] threads", "expected an integer >= 1", threads)
+    return int(threads)
+
+
 def listen_address(ini: str, host: str | None, port: int | None) -> tuple[str, int, int]:
     """(host, port, threads) from the options, else ``[server:main]``, else the defaults."""
     options = server_options(ini)
     chosen_port = (
         port if port is not None else check_port("[server:main] port", options.get("port", "8888"))
     )
-    threads = options.get("threads", "4")
-    if not (threads.isdigit() and int(threads) >= 1):
-        raise CommandError("[server:main] threads", "expected an integer >= 1", threads)
-    return host or options.get("host", "127.0.0.1"), chosen_port, int(threads)
+    threads = server_threads(options)
+    return host or options.get("host", "127.0.0.1"), chosen_port, threads
 
 
 def serve(
@@ -183,13 +189,15 @@ def serve(
     from notifier.http.validation import server_body_limit
 
     ini = read_ini(ini)
+    if listen_fd is not None:  # the parent chose the address and checked the INI
+        setup_logging(ini)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        serve_child(ini, listen_fd, server_threads(server_options(ini)))
+        return
     address = listen_address(ini, host, port)
     setup_logging(ini)
     # SIGTERM unwinds like Ctrl-C, so the workers and the private Redis stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    if listen_fd is not None:
-        serve_child(ini, listen_fd, address[2])
-        return
     refuse_sqlite(app_settings(ini), processes)
     listeners = redis_listeners(ini)
     streams = redis_listeners(ini, STREAM_LISTENER)
@@ -220,6 +228,7 @@ def serve_child(ini: str, fd: int, threads: int) -> None:
     handles it, and stops this child with SIGTERM.
     """
     from pyramid.paster import get_app
+    from waitress import create_server
 
     from notifier import shutdown
     from notifier.http.validation import server_body_limit
@@ -228,38 +237,27 @@ def serve_child(ini: str, fd: int, threads: int) -> None:
     with reading(ini):
         app = get_app(ini, "main")
     try:
-        limit = server_body_limit(app.registry.settings)
-        run_waitress(app, "", 0, threads, body_limit=limit, sock=socket.socket(fileno=fd))
+        limits = waitress_limits(server_body_limit(app.registry.settings))
+        server = create_server(app, sockets=[socket.socket(fileno=fd)], threads=threads, **limits)
+        host, port = server.effective_host, server.effective_port
+        log.info("app process %d serving on %s:%s", os.getpid(), host, port)
+        server.run()
     finally:
         shutdown(app.registry)
 
 
-def run_waitress(
-    app: object,
-    host: str,
-    port: int,
-    threads: int,
-    body_limit: int | None = None,
-    sock: socket.socket | None = None,
-) -> None:
-    """Bind, say where, and serve; a port in use is one line, not an OSError's stack.
+def waitress_limits(body_limit: int | None) -> dict[str, Any]:
+    """Waitress refuses a body of ``body_limit`` bytes or more before reading it."""
+    return {} if body_limit is None else {"max_request_body_size": body_limit}
 
-    Waitress refuses a body of ``body_limit`` bytes or more before reading it.
-    With ``sock`` (bound and listening already), it serves that instead.
-    """
+
+def run_waitress(
+    app: object, host: str, port: int, threads: int, body_limit: int | None = None
+) -> None:
+    """Bind, say where, and serve; a port in use is one line, not an OSError's stack."""
     from waitress import create_server
 
-    limits: dict[str, Any] = {} if body_limit is None else {"max_request_body_size": body_limit}
-    if sock is not None:
-        server = create_server(app, sockets=[sock], threads=threads, **limits)
-        log.info(
-            "app process %d serving on %s:%s",
-            os.getpid(),
-            server.effective_host,
-            server.effective_port,
-        )
-        server.run()
-        return
+    limits = waitress_limits(body_limit)
     try:
         server = create_server(app, host=host, port=port, threads=threads, **limits)
     except OSError as error:
