@@ -16,7 +16,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import webtest
+from pyramid import httpexceptions
+from pyramid.request import Request
 
+from notifier.http.errors import ERRORS, json_http_error
 from tests.apps import running
 from tests.conftest import ALICE, SECRET, serving
 
@@ -243,11 +246,30 @@ def test_a_body_that_is_not_json_answers_415(
         if method == "patch"
         else "['application/json']"
     )
-    assert error(response, 415, 107) == (
-        f"Content-Type in header: Content-Type header should be one of {accepted},"
-        f" got {content_type!r}"
-    )
+    description = f"Content-Type header should be one of {accepted}"
+    # Kinto's body for it (cornice's content_type check through kinto.core's
+    # json_error_handler): errno 107 and "Invalid parameters", not an errno of its own.
+    assert response.json == {
+        "code": 415,
+        "errno": 107,
+        "error": "Invalid parameters",
+        "message": f"Content-Type in header: {description}, got {content_type!r}",
+        "details": [{"location": "header", "name": "Content-Type", "description": description}],
+    }
     assert app.get(RECORDS + "/r1", headers=ALICE).json["data"]["n"] == 1
+
+
+def test_any_other_415_is_kintos_invalid_parameters_too() -> None:
+    """A 415 raised without a body of its own (a plugin's view) gets the same errno and error."""
+    request = Request.blank("/v1/anything", method="POST")
+    response = json_http_error(httpexceptions.HTTPUnsupportedMediaType("no XML here"), request)
+    assert response.json_body == {
+        "code": 415,
+        "errno": 107,
+        "error": "Invalid parameters",
+        "message": "no XML here",
+    }
+    assert ERRORS.VERSION_NOT_AVAILABLE == 116  # Kinto's 116, that a 415 once answered
 
 
 def test_json_with_a_charset_and_no_content_type_are_json(app: webtest.TestApp) -> None:

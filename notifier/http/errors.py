@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 
 
 class ERRORS(IntEnum):
-    """Kinto's errno numbers."""
+    """Kinto's errno numbers (``kinto.core.errors.ERRORS``), the same names and values.
+
+    There is no errno of its own for 415: Kinto answers a wrong Content-Type
+    through cornice's validation errors, that is ``INVALID_PARAMETERS``.
+    """
 
     MISSING_AUTH_TOKEN = 104
     INVALID_AUTH_TOKEN = 105
@@ -35,11 +39,17 @@ class ERRORS(IntEnum):
     REQUEST_TOO_LARGE = 113
     MODIFIED_MEANWHILE = 114
     METHOD_NOT_ALLOWED = 115
-    UNSUPPORTED_MEDIA_TYPE = 116
+    VERSION_NOT_AVAILABLE = 116
+    CLIENT_REACHED_CAPACITY = 117
     FORBIDDEN = 121
     CONSTRAINT_VIOLATED = 122
     BACKEND = 201
+    SERVICE_DEPRECATED = 202
     UNDEFINED = 999
+
+#: The ``error`` word Kinto gives validation errors (its cornice error handler),
+#: whatever their status: a 400 for a bad parameter, a 415 for a wrong Content-Type.
+INVALID_PARAMETERS_ERROR = "Invalid parameters"
 
 
 def http_error(
@@ -48,14 +58,16 @@ def http_error(
     message: str,
     details: Any = None,
     headers: dict[str, str] | None = None,
+    title: str | None = None,
 ) -> httpexceptions.HTTPException:
-    """An HTTP exception whose body is Kinto's error JSON."""
+    """An HTTP exception whose body is Kinto's error JSON; ``error`` is ``title``,
+    by default the status's reason phrase."""
     error_class = httpexceptions.status_map[status]
     error: httpexceptions.HTTPException = error_class(headers=headers)
     body: dict[str, Any] = {
         "code": status,
         "errno": int(errno),
-        "error": error.title,
+        "error": title or error.title,
         "message": message,
     }
     if details is not None:
@@ -100,7 +112,7 @@ def json_http_error(context: httpexceptions.HTTPException, request: Request) -> 
         405: ERRORS.METHOD_NOT_ALLOWED,
         406: ERRORS.INVALID_PARAMETERS,
         413: ERRORS.REQUEST_TOO_LARGE,
-        415: ERRORS.UNSUPPORTED_MEDIA_TYPE,
+        415: ERRORS.INVALID_PARAMETERS,
     }
     if context.code in (304,) or context.code < 400:
         return context
@@ -110,7 +122,10 @@ def json_http_error(context: httpexceptions.HTTPException, request: Request) -> 
         405: f"{request.method} is not allowed on {request.path}",
     }
     message = messages.get(context.code, context.detail or context.explanation)
-    error = http_error(context.code, errno, str(message), headers=dict(context.headers))
+    title = INVALID_PARAMETERS_ERROR if context.code == 415 else None
+    error = http_error(
+        context.code, errno, str(message), headers=dict(context.headers), title=title
+    )
     error.headers.pop("Content-Length", None)
     error.content_type = "application/json"
     return error

@@ -19,7 +19,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import EXCVIEW
 
-from notifier.http.errors import ERRORS, http_error
+from notifier.http.errors import ERRORS, INVALID_PARAMETERS_ERROR, http_error
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -93,6 +93,7 @@ def check_content_type(request: Request) -> None:
         ERRORS.INVALID_PARAMETERS,
         f"Content-Type in header: {description}, got {request.content_type!r}",
         details=[{"location": "header", "name": "Content-Type", "description": description}],
+        title=INVALID_PARAMETERS_ERROR,
     )
 
 
