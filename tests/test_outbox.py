@@ -26,7 +26,7 @@ from tests.eventing import (
     listener,
     session_class,
 )
-from tests.helpers import server_answers, wait_for
+from tests.helpers import make_event, server_answers, wait_for
 
 FAST_RETRIES = {
     "notifier.outbox.backoff_base": "0.001",
@@ -258,6 +258,41 @@ def test_outbox_cli_lists_replays_and_purges_dead_letters(tmp_path, capsys):
     )
     assert notifier_main(["outbox", "purge", str(ini), "--yes"]) == 0
     assert json.loads(capsys.readouterr().out) == {"purged": 1}
+
+
+def test_a_relay_leaves_the_entries_of_listeners_it_did_not_load_pending(tmp_path, capsys):
+    """Another INI's relay (one that has no 'elsewhere') neither claims nor dead-letters them,
+    not even past its retention (e1 is from 1970)."""
+    settings = """
+notifier.outbox.max_attempts = 1
+notifier.event_listeners = log
+notifier.event_listeners.log.use = notifier.listeners.log
+"""
+    ini = write_ini(tmp_path, settings)
+    from notifier.app import configure_from_ini, shutdown
+    from notifier.delivery.relay import now_ms
+    from notifier.storage import OutboxEntry
+
+    registry = configure_from_ini(str(ini)).registry
+    with transaction(registry.notifier.storage) as session:
+        session.outbox_add(
+            [
+                OutboxEntry("e1", "elsewhere", '{"action": "create"}', created_at=1),
+                OutboxEntry("ev-2", "log", make_event(2).to_json(), created_at=now_ms()),
+            ]
+        )
+    shutdown(registry)
+    for _ in range(3):
+        assert notifier_main(["outbox", "relay", str(ini), "--once"]) == 0
+    capsys.readouterr()
+    assert notifier_main(["outbox", "stats", str(ini)]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["backlog"], stats["dead"]) == (1, 0)
+    registry = configure_from_ini(str(ini)).registry
+    with transaction(registry.notifier.storage) as session:
+        [waiting] = session.outbox_claim(10**15, 1, 10, listeners=["elsewhere"])
+    shutdown(registry)
+    assert (waiting.event_id, waiting.attempts, waiting.last_error) == ("e1", 0, None)
 
 
 @pytest.mark.slow  # a fault run: a server SIGKILLed inside its listener

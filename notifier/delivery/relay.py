@@ -78,7 +78,11 @@ def settle(
 
 
 class Relay:
-    """Delivers what the outbox still holds, for the listeners this process loaded."""
+    """Delivers what the outbox still holds, for the listeners this process loaded.
+
+    Entries of a listener it did not load are none of its business: it never
+    claims them, so they wait, attempts untouched, for a relay that has it.
+    """
 
     def __init__(
         self,
@@ -109,7 +113,12 @@ class Relay:
         """Claim what is due, deliver it, record the outcome; return how many were delivered."""
         with transaction(self.storage) as session:
             self._expire(session)
-            claimed = session.outbox_claim(now_ms(), int(self.lease * 1000), self.batch_size)
+            # Only the listeners this process loaded: another relay (another INI,
+            # a worker host) delivers the rest, which stay pending meanwhile.
+            names = [loaded.name for loaded in self.listeners]
+            claimed = session.outbox_claim(
+                now_ms(), int(self.lease * 1000), self.batch_size, listeners=names
+            )
         delivered = 0
         ordered = sorted(claimed, key=lambda entry: (entry.listener, entry.seq))
         for name, entries in groupby(ordered, key=lambda entry: entry.listener):
@@ -117,7 +126,10 @@ class Relay:
         return delivered
 
     def _expire(self, session: OutboxSession) -> None:
-        """Dead-letter entries older than the retention; at most a few times per retention."""
+        """Dead-letter entries older than the retention; at most a few times per retention.
+
+        Only this process's listeners: another INI may keep its entries longer.
+        """
         if self.retention is None:
             return
         if time.monotonic() - self._expired_at < min(60.0, self.retention / 4):
@@ -125,16 +137,13 @@ class Relay:
         self._expired_at = time.monotonic()
         cutoff = now_ms() - int(self.retention * 1000)
         reason = f"older than notifier.outbox.retention ({self.retention:g} s)"
-        expired = session.outbox_expire(cutoff, reason)
+        names = [loaded.name for loaded in self.listeners]
+        expired = session.outbox_expire(cutoff, reason, listeners=names)
         if expired:
             log.error("dead-lettered %d outbox entries %s", expired, reason)
 
     def _deliver(self, name: str, entries: list[OutboxEntry]) -> int:
-        loaded = next((each for each in self.listeners if each.name == name), None)
-        if loaded is None:
-            error = f"no listener named {name!r} is configured in this process"
-            self._failed(entries, error)
-            return 0
+        loaded = next(each for each in self.listeners if each.name == name)
         if name in self.outages and len(entries) > 1:
             # Probe with the oldest entry alone; the rest follow once it went through.
             probed = self._deliver(name, entries[:1])

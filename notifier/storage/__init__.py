@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
@@ -127,8 +127,15 @@ class OutboxSession(Protocol):
 
     def outbox_add(self, entries: Sequence[OutboxEntry]) -> None: ...
 
-    def outbox_claim(self, now: int, lease_ms: int, limit: int) -> list[OutboxEntry]:
-        """Lease up to ``limit`` due entries per listener (see ``leading_due``), in order."""
+    def outbox_claim(
+        self, now: int, lease_ms: int, limit: int, listeners: Collection[str] | None = None
+    ) -> list[OutboxEntry]:
+        """Lease up to ``limit`` due entries per listener (see ``leading_due``), in order.
+
+        ``listeners`` names the listeners to claim for (a relay passes those it
+        loaded): another listener's entries stay pending, untouched, for a
+        process that has it.  None claims for every listener.
+        """
 
     def outbox_done(self, keys: Sequence[tuple[str, str]]) -> None:
         """Remove delivered entries, by ``(event_id, listener)``."""
@@ -142,8 +149,13 @@ class OutboxSession(Protocol):
         """Put leased entries back, due at ``next_attempt_at``, without counting an attempt
         (the target was down: nothing was wrong with the entries)."""
 
-    def outbox_expire(self, created_before: int, error: str) -> int:
-        """Dead-letter pending entries created before ``created_before``; return how many."""
+    def outbox_expire(
+        self, created_before: int, error: str, listeners: Collection[str] | None = None
+    ) -> int:
+        """Dead-letter pending entries created before ``created_before``; return how many.
+
+        ``listeners``, as for ``outbox_claim``: only those listeners' entries.
+        """
 
     def outbox_oldest(self) -> dict[str, int]:
         """Per listener, the ``created_at`` of its oldest pending entry."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from notifier.storage import OutboxEntry, OutboxStats, StorageError, leading_due
@@ -50,12 +50,14 @@ class SQLiteOutbox:
         except sqlite3.OperationalError as error:
             raise StorageError(f"sqlite: {error}") from error
 
-    def outbox_claim(self, now: int, lease_ms: int, limit: int) -> list[OutboxEntry]:
-        listeners = [
-            row[0] for row in self._execute("SELECT DISTINCT listener FROM outbox WHERE dead = 0")
-        ]
+    def outbox_claim(
+        self, now: int, lease_ms: int, limit: int, listeners: Collection[str] | None = None
+    ) -> list[OutboxEntry]:
+        if listeners is None:
+            sql = "SELECT DISTINCT listener FROM outbox WHERE dead = 0"
+            listeners = [row[0] for row in self._execute(sql)]
         claimed: list[OutboxEntry] = []
-        for listener in listeners:
+        for listener in sorted(set(listeners)):
             rows = self._execute(
                 "SELECT * FROM outbox WHERE listener = ? AND dead = 0 ORDER BY seq LIMIT ?",
                 (listener, limit),
@@ -86,12 +88,15 @@ class SQLiteOutbox:
             [(error, next_attempt_at, *key) for key in keys],
         )
 
-    def outbox_expire(self, created_before: int, error: str) -> int:
-        cursor = self._execute(
-            "UPDATE outbox SET dead = 1, last_error = ? WHERE dead = 0 AND created_at < ?",
-            (error, created_before),
-        )
-        return int(cursor.rowcount)
+    def outbox_expire(
+        self, created_before: int, error: str, listeners: Collection[str] | None = None
+    ) -> int:
+        sql = "UPDATE outbox SET dead = 1, last_error = ? WHERE dead = 0 AND created_at < ?"
+        params: list[Any] = [error, created_before]
+        if listeners is not None:
+            sql += f" AND listener IN ({', '.join('?' * len(listeners))})"
+            params.extend(listeners)
+        return int(self._execute(sql, params).rowcount)
 
     def outbox_oldest(self) -> dict[str, int]:
         rows = self._execute(

@@ -10,7 +10,7 @@ gets an event ahead of an earlier pending one of its own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from itertools import groupby
 from typing import Any
 
@@ -36,6 +36,16 @@ WITH RECURSIVE listeners (name) AS (
 )
 SELECT pending.listener, pending.seq, pending.next_attempt_at
 FROM listeners CROSS JOIN LATERAL (
+    SELECT listener, seq, next_attempt_at FROM outbox
+    WHERE listener = listeners.name AND NOT dead ORDER BY seq LIMIT %s
+) AS pending
+ORDER BY pending.listener, pending.seq
+"""
+
+#: The same, for the listeners named in an array (those a relay loaded).
+_CANDIDATES_OF = """
+SELECT pending.listener, pending.seq, pending.next_attempt_at
+FROM (SELECT DISTINCT unnest(%s::text[]) AS name) AS listeners CROSS JOIN LATERAL (
     SELECT listener, seq, next_attempt_at FROM outbox
     WHERE listener = listeners.name AND NOT dead ORDER BY seq LIMIT %s
 ) AS pending
@@ -73,8 +83,10 @@ class PostgreSQLOutbox(Transaction):
         if any(e.next_attempt_at <= e.created_at for e in entries):
             self._execute(f"NOTIFY {CHANNEL}")
 
-    def outbox_claim(self, now: int, lease_ms: int, limit: int) -> list[OutboxEntry]:
-        due = self._leading_due_seqs(now, limit)
+    def outbox_claim(
+        self, now: int, lease_ms: int, limit: int, listeners: Collection[str] | None = None
+    ) -> list[OutboxEntry]:
+        due = self._leading_due_seqs(now, limit, listeners)
         if not due:
             return []
         rows = self._execute(
@@ -96,9 +108,14 @@ class PostgreSQLOutbox(Transaction):
             )
         return sorted(claimed, key=lambda entry: entry.seq)
 
-    def _leading_due_seqs(self, now: int, limit: int) -> list[list[int]]:
+    def _leading_due_seqs(
+        self, now: int, limit: int, listeners: Collection[str] | None
+    ) -> list[list[int]]:
         """Per listener, the seqs of its leading due entries, read without locks."""
-        candidates = self._execute(_CANDIDATES, (limit,)).fetchall()
+        if listeners is None:
+            candidates = self._execute(_CANDIDATES, (limit,)).fetchall()
+        else:
+            candidates = self._execute(_CANDIDATES_OF, (list(listeners), limit)).fetchall()
         due = []
         for _, rows in groupby(candidates, key=lambda row: row[0]):
             pending = [OutboxEntry("", name, "", seq, next_attempt_at=at) for name, seq, at in rows]
@@ -132,10 +149,13 @@ class PostgreSQLOutbox(Transaction):
                 (error, next_attempt_at, [key[0] for key in keys], [key[1] for key in keys]),
             )
 
-    def outbox_expire(self, created_before: int, error: str) -> int:
+    def outbox_expire(
+        self, created_before: int, error: str, listeners: Collection[str] | None = None
+    ) -> int:
         cursor = self._execute(
-            "UPDATE outbox SET dead = true, last_error = %s WHERE NOT dead AND created_at < %s",
-            (error, created_before),
+            "UPDATE outbox SET dead = true, last_error = %s WHERE NOT dead AND created_at < %s"
+            " AND (%s::text[] IS NULL OR listener = ANY(%s::text[]))",
+            (error, created_before, *[None if listeners is None else list(listeners)] * 2),
         )
         return cursor.rowcount
 

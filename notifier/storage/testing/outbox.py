@@ -66,6 +66,19 @@ class OutboxConformance:
         assert (first.message, first.attempts, first.created_at) == ('{"event_id": "a1"}', 0, 7)
         assert (first.last_error, first.dead) == (None, False)
 
+    def test_a_claim_for_named_listeners_leaves_the_others_untouched(
+        self, storage: Storage
+    ) -> None:
+        add(storage, entry("a1", "a"), entry("b1", "b"), entry("c1", "c"), entry("a2", "a"))
+        with transaction(storage) as session:
+            claimed = session.outbox_claim(NOW, 500, 100, listeners=["a", "c", "unknown"])
+        assert [e.event_id for e in claimed] == ["a1", "c1", "a2"]
+        with transaction(storage) as session:
+            assert session.outbox_claim(NOW, 500, 100, listeners=[]) == []
+            # b was not leased: still due at once, for a relay that has it.
+            [b1] = session.outbox_claim(NOW, 500, 100, listeners=["b"])
+        assert (b1.event_id, b1.attempts, b1.next_attempt_at) == ("b1", 0, 0)
+
     def test_a_claim_leases_its_entries_until_the_lease_runs_out(self, storage: Storage) -> None:
         add(storage, entry("a1", "a"), entry("a2", "a"))
         assert claim(storage, lease=500) == ["a1", "a2"]
@@ -134,6 +147,13 @@ class OutboxConformance:
             assert session.outbox_oldest() == {"a": 30}
         dead = read(storage, lambda s: s.outbox_dead(10))
         assert [(e.event_id, e.last_error) for e in dead] == [("a1", "too old"), ("b1", "too old")]
+
+    def test_expire_for_named_listeners_leaves_the_others_pending(self, storage: Storage) -> None:
+        add(storage, entry("a1", "a", created=10), entry("b1", "b", created=10))
+        with transaction(storage) as session:
+            assert session.outbox_expire(25, "too old", listeners=[]) == 0
+            assert session.outbox_expire(25, "too old", listeners=["b", "unknown"]) == 1
+            assert session.outbox_oldest() == {"a": 10}
 
     def test_retry_counts_the_attempt_and_postpones_the_entry(self, storage: Storage) -> None:
         add(storage, entry("a1", "a"), entry("a2", "a"))
