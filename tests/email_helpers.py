@@ -7,7 +7,8 @@ from typing import Any
 from pyramid.config import Configurator
 
 from notifier.delivery.events import ResourceChanged
-from notifier.listeners.email import EmailListener, load_from_config
+from notifier.listeners.email import EmailListener
+from tests.helpers import load_as_the_ini_does
 
 PREFIX = "notifier.event_listeners.send_email."
 SENDER = "Notifier <notifier@example.com>"
@@ -28,7 +29,8 @@ def email_settings(server: str, /, **extra: str) -> dict[str, str]:
 
 
 def build(settings: dict[str, str]) -> EmailListener:
-    return load_from_config(Configurator(settings=settings), PREFIX)
+    config = Configurator(settings=settings)
+    return load_as_the_ini_does(config, PREFIX, "notifier.listeners.email")
 
 
 def record_event(

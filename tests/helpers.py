@@ -16,8 +16,10 @@ import webtest
 
 import notifier
 from notifier.delivery.events import ResourceChanged
+from notifier.delivery.loader import load_listener
 
 ROOT = Path(__file__).resolve().parent.parent
+LISTENERS = "notifier.event_listeners."
 
 
 def make_event(number: int, action: str = "create") -> ResourceChanged:
@@ -37,6 +39,15 @@ def make_event(number: int, action: str = "create") -> ResourceChanged:
         },
         impacted_objects=[{"new": record}],
     )
+
+
+def load_as_the_ini_does(config: Any, prefix: str, module: str) -> Any:
+    """The listener ``module`` builds under ``prefix``, loaded as an INI line loads it:
+    the loader refuses unknown keys (the one place that checks them) and checks the contract."""
+    settings = config.get_settings()
+    settings.setdefault(prefix + "use", module)
+    name = prefix[len(LISTENERS) : -1]
+    return load_listener(config, settings, name).listener
 
 
 class Settings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import logging
 
 import pytest
@@ -142,3 +144,24 @@ def test_the_log_listener_writes_one_json_line_per_event(tmp_path, caplog):
     message = json.loads(record.getMessage())
     assert (message["action"], message["bucket_id"]) == ("create", "b")
     assert message["impacted_objects"][0]["new"]["x"] == 1
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "notifier.listeners.log",
+        "notifier.listeners.redis",
+        "notifier.listeners.stream",
+        "notifier.listeners.email",
+        "notifier.listeners.webhook",
+    ],
+)
+def test_a_built_in_listener_leaves_its_keys_to_the_loader(module: str) -> None:
+    """One check of a listener's keys, in one place: the loader's, from ``SETTINGS_KEYS``.
+
+    A built-in that checked them itself too said the same thing twice, and the
+    two lists could drift apart (a key accepted by one, refused by the other).
+    """
+    imported = importlib.import_module(module)
+    assert "check_known_keys" not in inspect.getsource(imported)
+    assert isinstance(imported.SETTINGS_KEYS, tuple)

@@ -9,15 +9,16 @@ import redis
 
 from notifier.dev.redis_server import free_port
 from notifier.listeners import Unavailable
-from notifier.listeners.redis import RedisListener, load_from_config
+from notifier.listeners.redis import RedisListener
 from notifier.settings import SettingsError
-from tests.helpers import Settings, make_event, read_lines, start, stop
+from tests.helpers import Settings, load_as_the_ini_does, make_event, read_lines, start, stop
 
 PREFIX = "notifier.event_listeners.redis."
 
 
 def listener(**settings: str) -> RedisListener:
-    return load_from_config(Settings({PREFIX + k: v for k, v in settings.items()}), PREFIX)
+    config = Settings({PREFIX + k: v for k, v in settings.items()})
+    return load_as_the_ini_does(config, PREFIX, "notifier.listeners.redis")
 
 
 def test_deliver_pushes_one_message_per_event_in_order(redis_url, redis_client, listname):

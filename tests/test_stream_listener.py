@@ -10,17 +10,18 @@ import redis
 
 from notifier.dev.redis_server import PrivateRedis, free_port
 from notifier.listeners import Unavailable
-from notifier.listeners.stream import StreamListener, load_from_config
+from notifier.listeners.stream import StreamListener
 from notifier.settings import SettingsError
 from tests.eventing import ALICE, RECORDS, create_collection, make_app
-from tests.helpers import Settings, make_event, wait_for
+from tests.helpers import Settings, load_as_the_ini_does, make_event, wait_for
 
 PREFIX = "notifier.event_listeners.stream."
 L = "notifier.event_listeners"
 
 
 def listener(**settings: str) -> StreamListener:
-    return load_from_config(Settings({PREFIX + k: v for k, v in settings.items()}), PREFIX)
+    config = Settings({PREFIX + k: v for k, v in settings.items()})
+    return load_as_the_ini_does(config, PREFIX, "notifier.listeners.stream")
 
 
 def entries(client: redis.Redis, stream: str) -> list[dict]:

@@ -10,9 +10,10 @@ from pyramid.config import Configurator
 from standardwebhooks import Webhook
 from webtest import TestApp
 
-from notifier.listeners.webhook import WebhookListener, load_from_config
+from notifier.listeners.webhook import WebhookListener
 from notifier.storage import OutboxEntry, transaction
 from tests.eventing import make_app
+from tests.helpers import load_as_the_ini_does
 from tests.webhook_receiver import Received
 
 PREFIX = "notifier.event_listeners.hook."
@@ -39,7 +40,8 @@ def hook_settings(url: str, /, **extra: str) -> dict[str, str]:
 
 
 def build(settings: dict[str, Any]) -> WebhookListener:
-    return load_from_config(Configurator(settings=settings), PREFIX)
+    config = Configurator(settings=settings)
+    return load_as_the_ini_does(config, PREFIX, "notifier.listeners.webhook")
 
 
 def hook_app(

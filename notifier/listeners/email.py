@@ -26,18 +26,16 @@ from pyramid_mailer.mailer import Mailer
 from pyramid_mailer.message import Message
 
 from notifier.delivery.events import ResourceChanged
-from notifier.delivery.filters import FILTER_KEYS
 from notifier.listeners import ListenerBase, listener_name
 from notifier.listeners.email_settings import EmailSettings
 from notifier.listeners.email_smtp import smtp_mailer
-from notifier.settings import Section, check_known_keys
+from notifier.settings import Section
 
 log = logging.getLogger(__name__)
 
 #: Keys the dispatcher reads under every listener's prefix.
 #: Keys this listener reads (the loader adds the dispatcher's filter keys).
 SETTINGS_KEYS = EmailSettings.KEYS
-DISPATCHER_KEYS = ("use", *FILTER_KEYS)
 
 
 class EmailDeliveryError(Exception):
@@ -104,6 +102,5 @@ def redact(text: str, username: str | None, password: str | None) -> str:
 def load_from_config(config: Any, prefix: str) -> EmailListener:
     """Build the listener from the settings under ``prefix``; raise SettingsError."""
     settings = config.get_settings()
-    check_known_keys(prefix, settings, EmailSettings.KEYS + DISPATCHER_KEYS)
     name = listener_name(prefix)
     return EmailListener(EmailSettings.from_section(Section(settings, prefix)), name=name)

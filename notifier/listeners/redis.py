@@ -15,21 +15,19 @@ from typing import Any
 import redis
 
 from notifier.delivery.events import ResourceChanged
-from notifier.delivery.filters import FILTER_KEYS
 from notifier.listeners import listener_name
 from notifier.listeners.redis_client import RedisClientListener
 from notifier.queue import defaults
 from notifier.queue.connection import client_from_section, redact
 from notifier.queue.durability import warn_if_not_durable
 from notifier.queue.protocol import worker_alive
-from notifier.settings import Section, check_known_keys
+from notifier.settings import Section
 
 log = logging.getLogger(__name__)
 
 #: Keys this listener reads (the loader adds the dispatcher's filter keys).
 OWN_KEYS = ("url", "pool_size", "pool_timeout", "socket_timeout", "listname", "require_workers")
 SETTINGS_KEYS = OWN_KEYS
-DISPATCHER_KEYS = ("use", *FILTER_KEYS)
 
 #: Values per RPUSH inside one MULTI, so a big cascade is not one huge command.
 PUSH_CHUNK = 1000
@@ -104,10 +102,9 @@ def load_from_config(config: Any, prefix: str) -> RedisListener:
     """Build the listener from the settings under ``prefix``.
 
     Raises SettingsError naming the key for a bad URL scheme, pool size or
-    timeout, and for an unknown key under the prefix.
+    timeout; the loader refuses unknown keys (``SETTINGS_KEYS``).
     """
     settings = config.get_settings()
-    check_known_keys(prefix, settings, OWN_KEYS + DISPATCHER_KEYS)
     section = Section(settings, prefix)
     client, timeouts = client_from_section(section)
     url = section.str("url")

@@ -16,12 +16,11 @@ from typing import Any
 import redis
 
 from notifier.delivery.events import ResourceChanged
-from notifier.delivery.filters import FILTER_KEYS
 from notifier.listeners import listener_name
 from notifier.listeners.redis_client import RedisClientListener
 from notifier.queue import defaults
 from notifier.queue.connection import client_from_section, redact
-from notifier.settings import Section, check_known_keys
+from notifier.settings import Section
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,6 @@ SETTINGS_KEYS = OWN_KEYS = (
     "pool_timeout",
     "socket_timeout",
 )
-DISPATCHER_KEYS = ("use", *FILTER_KEYS)
 
 #: The one field of each stream entry.
 FIELD = "message"
@@ -91,11 +89,10 @@ class StreamListener(RedisClientListener):
 def load_from_config(config: Any, prefix: str) -> StreamListener:
     """Build the listener from the settings under ``prefix``.
 
-    Raises SettingsError naming the key for a bad URL, a ``maxlen`` that is
-    not a positive integer, and an unknown key under the prefix.
+    Raises SettingsError naming the key for a bad URL or a ``maxlen`` that is
+    not a positive integer; the loader refuses unknown keys (``SETTINGS_KEYS``).
     """
     settings = config.get_settings()
-    check_known_keys(prefix, settings, OWN_KEYS + DISPATCHER_KEYS)
     section = Section(settings, prefix)
     client, timeouts = client_from_section(section)
     url = section.str("url")

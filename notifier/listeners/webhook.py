@@ -25,13 +25,12 @@ from typing import Any, cast
 from urllib3.exceptions import HTTPError
 
 from notifier.delivery.events import ResourceChanged
-from notifier.delivery.filters import FILTER_KEYS
 from notifier.delivery.loader import LoadedListener, load_listener
 from notifier.listeners import ListenerBase, Rejected, Unavailable, listener_name
 from notifier.listeners.webhook_http import Answer, make_pool, post
 from notifier.listeners.webhook_settings import Endpoint, WebhookSettings
 from notifier.listeners.webhook_state import EndpointStates
-from notifier.settings import Section, SettingsError, check_known_keys, load_settings
+from notifier.settings import Section, SettingsError, load_settings
 from notifier.storage import Storage, load_storage
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,6 @@ log = logging.getLogger(__name__)
 #: The keys this listener reads under its prefix (the loader refuses any other).
 SETTINGS_KEYS = WebhookSettings.KEYS
 #: Keys the dispatcher reads under every listener's prefix.
-DISPATCHER_KEYS = ("use", *FILTER_KEYS)
 #: Storage connections the endpoint state needs: it is read every few seconds.
 STATE_POOL_SIZE = "2"
 
@@ -178,7 +176,6 @@ def state_storage(settings: dict[str, Any]) -> Storage:
 def load_from_config(config: Any, prefix: str) -> WebhookListener:
     """Build the listener from the settings under ``prefix``; raise SettingsError."""
     settings = config.get_settings()
-    check_known_keys(prefix, settings, WebhookSettings.KEYS + DISPATCHER_KEYS)
     name = listener_name(prefix)
     webhook = WebhookSettings.from_section(Section(settings, prefix))
     frozen = dict(settings)
