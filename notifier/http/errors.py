@@ -47,6 +47,7 @@ class ERRORS(IntEnum):
     SERVICE_DEPRECATED = 202
     UNDEFINED = 999
 
+
 #: The ``error`` word Kinto gives validation errors (its cornice error handler),
 #: whatever their status: a 400 for a bad parameter, a 415 for a wrong Content-Type.
 INVALID_PARAMETERS_ERROR = "Invalid parameters"

@@ -3,9 +3,10 @@
 A 410 disables an endpoint until an operator enables it again.  Servers,
 relays and workers of one deployment share one storage (the SQLite file on
 one machine, PostgreSQL across machines), so the state lives there, as one
-object per disabled endpoint under a parent that no HTTP route reaches
-(``/__notifier__/webhooks/<listener>``): the storage interface as it is,
-no table of its own.  Each process reads the state at most every
+object per disabled endpoint under notifier's internal parent, that no HTTP
+route reaches and ``POST /v1/__flush__`` keeps
+(``__notifier__/webhooks/<listener>``): the storage interface as it is, no
+table of its own.  Each process reads the state at most every
 ``REFRESH`` seconds, so a re-enabled endpoint gets events again within that.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from notifier.listeners.webhook_settings import Endpoint
-from notifier.storage import Storage, transaction
+from notifier.storage import INTERNAL_PARENT, Storage, transaction
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ REFRESH = 5.0
 
 def parent_of(listener: str) -> str:
     """Where the disabled endpoints of ``listener`` are kept."""
-    return f"/__notifier__/webhooks/{listener}"
+    return f"{INTERNAL_PARENT}/webhooks/{listener}"
 
 
 def endpoint_key(endpoint: Endpoint) -> str:

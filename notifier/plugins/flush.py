@@ -1,5 +1,10 @@
 """``POST /v1/__flush__``: delete every object and permission (Kinto's flush plugin).
 
+It empties what the API serves (buckets and all below them, accounts) and
+keeps notifier's own state (``notifier.storage.INTERNAL_PARENT``: which
+webhook endpoints a 410 disabled), which is no client's data: a flushed
+test server must not start posting to an endpoint that said it is gone.
+
 Meant for test servers, as in Kinto: anyone may call it, so never include
 it on a server whose data matters.  No event is emitted for the objects it
 removes (Kinto's ``ServerFlushed`` has no per-object events either); outbox

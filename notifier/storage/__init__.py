@@ -2,6 +2,7 @@
 
 Objects live under a ``parent_id`` (``""`` for buckets, ``/buckets/b`` for
 collections, ``/buckets/b/collections/c`` for records) and a resource name.
+notifier's own state lives under ``INTERNAL_PARENT``, outside that space.
 A backend hands out one ``Session`` per request: one transaction, committed
 or rolled back as a whole.  ``notifier.storage.testing`` is the conformance
 suite any backend must pass (docs/storage.md).
@@ -24,6 +25,12 @@ from enum import Enum
 from typing import Any, Protocol
 
 from notifier.settings import SettingsError, suggestion
+
+#: The parent of notifier's own state (the webhook endpoints a 410 disabled).
+#: It does not start with "/", so no URL reaches it and it sorts outside every
+#: URI range: the flush (``purge_children("")``, ``delete_permissions("")``)
+#: leaves it, as the conformance suite checks.
+INTERNAL_PARENT = "__notifier__"
 
 
 class Op(Enum):
@@ -217,6 +224,9 @@ class Session(OutboxSession, Protocol):
 
     def purge_children(self, parent_id: str) -> list[tuple[str, str, dict[str, Any]]]:
         """Remove everything below ``parent_id``, tombstones included.
+
+        Below ``""`` is every parent that starts with "/", and no other
+        (``INTERNAL_PARENT`` stays).
 
         Returns ``(resource, parent_id, object)`` for each live object removed,
         parents before children, so a cascade can emit its events.

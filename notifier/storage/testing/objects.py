@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from notifier.storage import ObjectExists, Selection, Sort, Storage, transaction
+from notifier.storage import INTERNAL_PARENT, ObjectExists, Selection, Sort, Storage, transaction
 from notifier.storage.testing.helpers import RECORDS, create_records, read
 
 
@@ -171,6 +171,17 @@ class ObjectConformance:
 
         collection, record = read(storage, sibling_tree)
         assert collection is not None and record is not None
+
+    def test_purging_everything_keeps_notifiers_own_state(self, storage: Storage) -> None:
+        """The flush (``purge_children("")``, ``delete_permissions("")``) keeps INTERNAL_PARENT."""
+        build_tree(storage)
+        internal = f"{INTERNAL_PARENT}/webhooks/hook"
+        with transaction(storage) as session:
+            session.create("webhook_endpoint", internal, {"id": "e1"})
+            session.purge_children("")
+            session.delete_permissions("")
+            assert session.get("bucket", "", "b") is None
+        assert read(storage, lambda s: s.get("webhook_endpoint", internal, "e1")) is not None
 
     # --- list: filters -------------------------------------------------------------------
 
