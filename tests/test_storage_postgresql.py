@@ -23,6 +23,7 @@ from notifier.storage.postgresql import (
 )
 from tests.cli import notifier as run_notifier
 from tests.cli import one_line_error
+from tests.helpers import wait_for
 
 RECORDS = "/buckets/b/collections/c"
 
@@ -243,6 +244,22 @@ def test_a_lost_connection_is_a_storage_error_and_the_pool_recovers(
     session.rollback()
     with transaction(small, write=False) as fresh:
         assert fresh.timestamp("record", RECORDS) == 0
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_not_an_error(
+    small: PostgreSQLStorage, postgresql_url: str
+) -> None:
+    """The pool's check costs no round trip, yet still catches a server-side close
+    (a restart does the same to every idle connection)."""
+    with transaction(small, write=False) as session:
+        pid = session._execute("SELECT pg_backend_pid()").fetchone()[0]
+    with psycopg.connect(postgresql_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = %s"
+        wait_for(lambda: admin.execute(gone, (pid,)).fetchone()[0])
+    with transaction(small, write=False) as session:
+        assert session.timestamp("record", RECORDS) == 0
+        assert session._execute("SELECT pg_backend_pid()").fetchone()[0] != pid
 
 
 def test_config_postgresql_ini_starts_with_the_url_from_the_environment(

@@ -36,7 +36,11 @@ from notifier.storage import StorageError
 from notifier.storage.postgresql import schema
 from notifier.storage.postgresql.listen import OutboxWaiter
 from notifier.storage.postgresql.session import PostgreSQLSession
-from notifier.storage.postgresql.transaction import DRIVER_ERRORS, describe
+from notifier.storage.postgresql.transaction import (
+    DRIVER_ERRORS,
+    check_idle_connection,
+    describe,
+)
 
 __all__ = ["PostgreSQLSession", "PostgreSQLStorage", "load_from_settings", "migrate_from_settings"]
 
@@ -65,7 +69,7 @@ class PostgreSQLStorage:
             max_size=pool_size,
             timeout=timeout,
             kwargs={"autocommit": True},
-            check=ConnectionPool.check_connection,
+            check=check_idle_connection,
             name="notifier",
             open=False,
         )
