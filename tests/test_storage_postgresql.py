@@ -262,6 +262,42 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_not_an_error(
         assert session._execute("SELECT pg_backend_pid()").fetchone()[0] != pid
 
 
+def test_a_failed_statement_sent_with_the_commit_fails_the_commit_and_undoes_the_rest(
+    small: PostgreSQLStorage,
+) -> None:
+    """Statements whose results nobody reads travel with COMMIT: an error among
+    them is the commit's, and nothing of the transaction stays."""
+    with transaction(small) as session:
+        session.set_permissions("/buckets/b", {"read": {"alice"}}, new_object=True)
+    session = small.session(write=True)
+    session.create("bucket", "", {"id": "c"})
+    session.set_permissions("/buckets/b", {"read": {"alice"}}, new_object=True)  # duplicate
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        session.commit()
+    session.rollback()
+    with transaction(small, write=False) as fresh:  # the one connection is usable again
+        assert fresh.get("bucket", "", "c") is None
+        assert fresh.get_permissions("/buckets/b") == {"read": {"alice"}}
+
+
+def test_a_rollback_before_any_result_was_read_sends_nothing(small: PostgreSQLStorage) -> None:
+    session = small.session(write=True)
+    session.set_permissions("/buckets/b", {"read": {"alice"}}, new_object=True)
+    session.rollback()
+    with transaction(small, write=False) as fresh:
+        assert fresh.get_permissions("/buckets/b") == {}
+
+
+def test_sent_statements_run_in_order_before_the_next_read(small: PostgreSQLStorage) -> None:
+    with transaction(small) as session:
+        session.set_permissions("/buckets/b", {"read": {"alice"}}, new_object=True)
+        session.set_permissions("/buckets/b", {"write": {"bob"}})
+        assert session.get_permissions("/buckets/b") == {"write": {"bob"}}
+        session.delete_permissions("/buckets/b")
+    with transaction(small, write=False) as fresh:
+        assert fresh.get_permissions("/buckets/b") == {}
+
+
 def test_config_postgresql_ini_starts_with_the_url_from_the_environment(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

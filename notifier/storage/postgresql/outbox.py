@@ -69,7 +69,7 @@ class PostgreSQLOutbox(Transaction):
         """
         if not entries:
             return
-        self._execute(
+        self._send(
             "INSERT INTO outbox (event_id, listener, message, next_attempt_at, created_at)"
             " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[])",
             [
@@ -81,7 +81,7 @@ class PostgreSQLOutbox(Transaction):
             ],
         )
         if any(e.next_attempt_at <= e.created_at for e in entries):
-            self._execute(f"NOTIFY {CHANNEL}")
+            self._send(f"NOTIFY {CHANNEL}")
 
     def outbox_claim(
         self, now: int, lease_ms: int, limit: int, listeners: Collection[str] | None = None
@@ -102,7 +102,7 @@ class PostgreSQLOutbox(Transaction):
                     break
                 claimed.append(locked[seq])
         if claimed:
-            self._execute(
+            self._send(
                 "UPDATE outbox SET next_attempt_at = %s WHERE seq = ANY(%s)",
                 (now + lease_ms, [entry.seq for entry in claimed]),
             )
@@ -126,14 +126,14 @@ class PostgreSQLOutbox(Transaction):
 
     def outbox_done(self, keys: Sequence[tuple[str, str]]) -> None:
         if keys:
-            self._execute(
+            self._send(
                 "DELETE FROM outbox WHERE (event_id, listener) IN"
                 " (SELECT * FROM unnest(%s::text[], %s::text[]))",
                 ([key[0] for key in keys], [key[1] for key in keys]),
             )
 
     def outbox_retry(self, key: tuple[str, str], error: str, next_attempt_at: int | None) -> None:
-        self._execute(
+        self._send(
             "UPDATE outbox SET attempts = attempts + 1, last_error = %s, next_attempt_at = %s,"
             " dead = %s WHERE event_id = %s AND listener = %s",
             (error, next_attempt_at or 0, next_attempt_at is None, *key),
@@ -143,7 +143,7 @@ class PostgreSQLOutbox(Transaction):
         self, keys: Sequence[tuple[str, str]], error: str, next_attempt_at: int
     ) -> None:
         if keys:
-            self._execute(
+            self._send(
                 "UPDATE outbox SET last_error = %s, next_attempt_at = %s WHERE (event_id, listener)"
                 " IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
                 (error, next_attempt_at, [key[0] for key in keys], [key[1] for key in keys]),
@@ -203,7 +203,7 @@ class PostgreSQLOutbox(Transaction):
         )
         replayed = cursor.rowcount
         if replayed:
-            self._execute(f"NOTIFY {CHANNEL}")
+            self._send(f"NOTIFY {CHANNEL}")
         return replayed
 
     def outbox_purge(self, listener: str | None) -> int:

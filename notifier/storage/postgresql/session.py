@@ -65,7 +65,7 @@ class PostgreSQLSession(PostgreSQLOutbox):
         and each one after the first reads the committed object, as on SQLite.
         """
         key = f"{parent_id}\x1f{resource}\x1f{object_id}"
-        self._execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+        self._send("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
 
     def _store(
         self,
@@ -132,7 +132,7 @@ class PostgreSQLSession(PostgreSQLOutbox):
             " ORDER BY length(parent_id), parent_id, last_modified",
             params,
         ).fetchall()
-        self._execute(f"DELETE FROM timestamps WHERE {_BELOW}", params)
+        self._send(f"DELETE FROM timestamps WHERE {_BELOW}", params)
         return [(row[0], row[1], _to_object(row[2:])) for row in rows]
 
     def list(
@@ -173,17 +173,17 @@ class PostgreSQLSession(PostgreSQLOutbox):
         self, uri: str, permissions: Mapping[str, set[str]], *, new_object: bool = False
     ) -> None:
         if not new_object:
-            self._execute("DELETE FROM permissions WHERE object_uri = %s", (uri,))
+            self._send("DELETE FROM permissions WHERE object_uri = %s", (uri,))
         rows = [(uri, perm, who) for perm, principals in permissions.items() for who in principals]
         if rows:
-            self._execute(
+            self._send(
                 "INSERT INTO permissions (object_uri, permission, principal)"
                 " SELECT %s, * FROM unnest(%s::text[], %s::text[])",
                 (uri, [row[1] for row in rows], [row[2] for row in rows]),
             )
 
     def delete_permissions(self, uri: str) -> None:
-        self._execute(
+        self._send(
             "DELETE FROM permissions WHERE object_uri = %s"
             " OR (object_uri >= %s AND object_uri < %s)",
             (uri, *below(uri)),
