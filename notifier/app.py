@@ -19,6 +19,7 @@ from pyramid.router import Router
 from notifier.delivery.loader import LoadedListener
 from notifier.delivery.observers import DeliveryObserver
 from notifier.http.errors import add_error_views
+from notifier.logs.setup import apply_log_format, log_format_of
 from notifier.secret import check_userid_secret
 from notifier.settings import Section, load_settings
 from notifier.state import HealthCheck, Heartbeat, NotifierState, state_of
@@ -40,6 +41,7 @@ def _read_core_settings(config: Configurator) -> None:
     settings["notifier.max_json_depth"] = core.int("max_json_depth", minimum=2, maximum=200)
     settings["notifier.paginate_by"] = core.int("paginate_by", minimum=1, maximum=10000)
     settings["notifier.bucket_create_principals"] = core.list("bucket_create_principals", "")
+    settings["notifier.log_format"] = log_format_of(settings)
 
 
 def add_heartbeat(
@@ -97,6 +99,7 @@ def includeme(config: Configurator) -> None:
     config.add_directive("add_listener", add_listener)
     config.add_directive("add_delivery_observer", add_delivery_observer)
     config.include("notifier.http.request")
+    config.include("notifier.http.requestid")
     add_error_views(config)
     config.include("notifier.http.transaction")
     config.include("notifier.http.validation")
@@ -139,6 +142,9 @@ def configure_from_ini(path: str) -> Configurator:
 
 def make_app(global_config: dict[str, Any] | None, settings: dict[str, Any]) -> Router:
     """The WSGI application; starts the in-process relay unless disabled."""
+    # Logging is configured by now (pserve and `notifier serve` read the INI's first):
+    # the format applies before the app logs its first line.
+    apply_log_format(log_format_of(load_settings(settings)))
     config = configure(global_config, settings)
     app = config.make_wsgi_app()
     state = state_of(config.registry)

@@ -48,6 +48,7 @@ DEFAULTS: dict[str, str] = {
     "heartbeat.timeout": "1.0",
     "relay.in_process": "true",
     "relay.interval": "1.0",
+    "log_format": "text",
 }
 
 TRUE_WORDS = ("true", "yes", "on", "1")
@@ -124,6 +125,16 @@ def as_choices(key: str, raw: object, choices: Iterable[str]) -> list[str]:
             hint = suggestion(word, allowed)
             raise SettingsError(key, f"{word!r} is not one of {', '.join(allowed)}{hint}", raw)
     return words
+
+
+def as_word(key: str, raw: object, choices: Iterable[str]) -> str:
+    """Read one word that must be one of ``choices`` (case and spaces around it ignored)."""
+    allowed = list(choices)
+    word = str(raw).strip().lower()
+    if word not in allowed:
+        hint = suggestion(word, allowed)
+        raise SettingsError(key, f"expected one of {', '.join(allowed)}{hint}", raw)
+    return word
 
 
 def check_known_keys(prefix: str, settings: Mapping[str, Any], known: Iterable[str]) -> None:
@@ -269,6 +280,11 @@ class Section:
         self, name: builtins.str, choices: Iterable[builtins.str], default: object = _REQUIRED
     ) -> builtins.list[builtins.str]:
         return as_choices(self.key(name), self.raw(name, default), choices)
+
+    def one_of(
+        self, name: builtins.str, choices: Iterable[builtins.str], default: object = _REQUIRED
+    ) -> builtins.str:
+        return as_word(self.key(name), self.raw(name, default), choices)
 
 
 # ---- an INI written for Kinto ------------------------------------------------------

@@ -54,6 +54,9 @@ notifier.userid_hmac_secret = {secret}
 notifier.event_listeners = log
 notifier.event_listeners.log.use = notifier.listeners.log
 
+# Log lines as text (the format below) or as one JSON object each: json.
+notifier.log_format = text
+
 [server:main]
 use = egg:waitress#main
 # 127.0.0.1 serves this machine only; 0.0.0.0 (behind a proxy with TLS) serves others.
@@ -85,8 +88,9 @@ args = (sys.stderr,)
 level = NOTSET
 formatter = generic
 
+# %(request_id)s: the X-Request-Id of the request a line was written for (- outside one).
 [formatter_generic]
-format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
+format = %(asctime)s %(levelname)-5.5s [%(name)s] [%(request_id)s] %(message)s
 """
 
 

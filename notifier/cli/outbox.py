@@ -23,6 +23,7 @@ import click
 
 from notifier.cli.common import (
     DefaultGroup,
+    app_settings,
     confirm,
     ini_argument,
     read_ini,
@@ -34,6 +35,7 @@ from notifier.cli.watch import Sample, watch, watch_options
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.relay import Relay, now_ms
 from notifier.listeners import webhook_state
+from notifier.logs.setup import apply_log_format, log_format_of
 from notifier.state import state_of
 from notifier.storage import Storage, transaction
 
@@ -209,6 +211,7 @@ def purge_command(ini: str, listener: str | None, yes: bool) -> None:
 def relay_command(ini: str, once: bool) -> None:
     """Run the relay in this process (with relay.in_process = false in the app)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    apply_log_format(log_format_of(app_settings(ini)))
     relay, interval = relay_of(app_registry(ini))
     delivered = run_relay(relay, interval, once)
     if delivered is not None:

@@ -37,6 +37,7 @@ from notifier.cli.common import (
     traceback_option,
 )
 from notifier.delivery.loader import PREFIX
+from notifier.logs.setup import apply_log_format, log_format_of
 from notifier.settings import as_list, environ_name
 
 if TYPE_CHECKING:
@@ -196,6 +197,7 @@ def serve(
         return
     address = listen_address(ini, host, port)
     setup_logging(ini)
+    apply_log_format(log_format_of(app_settings(ini)))
     # SIGTERM unwinds like Ctrl-C, so the workers and the private Redis stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     refuse_sqlite(app_settings(ini), processes)

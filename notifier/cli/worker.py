@@ -13,8 +13,9 @@ import sys
 import click
 import redis
 
-from notifier.cli.common import CommandError, ini_argument, traceback_option
+from notifier.cli.common import CommandError, app_settings, ini_argument, traceback_option
 from notifier.cli.source import Source, resolve_source, source_options, unreachable
+from notifier.logs.setup import apply_log_format, log_format_of
 from notifier.retry import RetryPolicy
 from notifier.settings import suggestion
 from notifier.worker import WorkerStats, run
@@ -131,6 +132,8 @@ def command(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     source = resolve_source(ini, listener, url, listname)
+    if url is None:  # the queue came from the INI: so does the log format
+        apply_log_format(log_format_of(app_settings(ini)))
     try:
         retry = RetryPolicy(max_attempts, backoff_base, backoff_max)
         config = WorkerConfig(source.url, source.listname, retry=retry, **options)  # type: ignore[arg-type]

@@ -55,9 +55,15 @@ class Change:
 
 @dataclass
 class RequestTransaction:
-    """One request's storage session, the changes it made, and what is due after commit."""
+    """One request's storage session, the changes it made, and what is due after commit.
+
+    ``request_id`` goes into the payload of each event the changes make, so a
+    queue's consumer, a webhook's receiver or a retry's log line leads back
+    to the request.
+    """
 
     session: Session
+    request_id: str | None = None
     changes: list[Change] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     #: (listener, events) the dispatcher routed, for its observers after commit.

@@ -77,7 +77,10 @@ class Dispatcher:
         transaction_ = event.transaction
         if not transaction_.changes or not self.listeners:
             return
-        events = [ResourceChanged.of_change(c, event.request) for c in transaction_.changes]
+        events = [
+            ResourceChanged.of_change(c, event.request, transaction_.request_id)
+            for c in transaction_.changes
+        ]
         now = now_ms()
         entries: list[OutboxEntry] = []
         # Beside each event, what a retry rebuilds ``event.request`` from (standin.py).

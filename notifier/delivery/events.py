@@ -3,8 +3,10 @@
 The payload keeps Kinto's keys (``action``, ``uri``, ``resource_name``,
 ``user_id``, ``timestamp``, ``bucket_id``, ``collection_id``,
 ``<resource>_id``) and adds ``event_id``, stable across retries, so that a
-consumer can be idempotent.  The message is the payload's JSON with
-``impacted_objects`` beside it.
+consumer can be idempotent, and ``request_id``, the ``X-Request-Id`` of the
+request that made the change, so that a consumer's log line leads back to
+it.  Both live in the payload, which the outbox stores: a retry carries them.
+The message is the payload's JSON with ``impacted_objects`` beside it.
 
 An event is built here and nowhere else (``ResourceChanged.of_change``), and
 an outbox row is read and written here (``outbox_record``, ``from_outbox``).
@@ -48,6 +50,12 @@ class ResourceChanged:
         return str(self.payload["event_id"])
 
     @property
+    def request_id(self) -> str | None:
+        """The id of the request that made the change (None for an event made without one)."""
+        value = self.payload.get("request_id")
+        return None if value is None else str(value)
+
+    @property
     def action(self) -> str:
         return str(self.payload["action"])
 
@@ -73,8 +81,11 @@ class ResourceChanged:
         return json.dumps(self.message(), separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def of_change(cls, change: Change, request: Any = None) -> ResourceChanged:
-        """The event of one change: Kinto's payload keys, plus a fresh ``event_id``."""
+    def of_change(
+        cls, change: Change, request: Any = None, request_id: str | None = None
+    ) -> ResourceChanged:
+        """The event of one change: Kinto's payload keys, a fresh ``event_id``, and
+        the ``request_id`` of the request that made it (None when no request did)."""
         payload: dict[str, Any] = {
             "action": change.action,
             "uri": change.uri,
@@ -82,6 +93,7 @@ class ResourceChanged:
             "user_id": change.user_id,
             "timestamp": change.new["last_modified"],
             "event_id": uuid.uuid4().hex,
+            "request_id": request_id,
             **change.parents,
             f"{change.resource_name}_id": change.new["id"],
         }

@@ -21,11 +21,13 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
 
+from notifier.delivery.events import ResourceChanged
 from notifier.delivery.loader import LoadedListener
 from notifier.delivery.observers import Observers, Outcome
 from notifier.delivery.outages import PROBE_INTERVAL, Outages, is_outage
 from notifier.delivery.outcomes import Rejected
 from notifier.delivery.standin import from_outbox
+from notifier.logs.context import request_id_scope
 from notifier.retry import RetryPolicy
 from notifier.storage import OutboxEntry, OutboxSession, Storage, transaction
 
@@ -43,6 +45,12 @@ def retry_at(policy: RetryPolicy, failed: int, now: int) -> int | None:
     """When (ms) the attempt after ``failed`` failed ones is due; None makes a dead letter."""
     delay = policy.next_delay(failed)
     return None if delay is None else now + int(delay * 1000)
+
+
+def common_request_id(events: Sequence[ResourceChanged]) -> str | None:
+    """The request id the events share, or None when they come from several (or none)."""
+    ids = {event.request_id for event in events}
+    return ids.pop() if len(ids) == 1 else None
 
 
 def describe(error: BaseException | str) -> str:
@@ -154,7 +162,9 @@ class Relay:
         events = [from_outbox(entry.message, self.registry) for entry in entries]
         started = time.perf_counter()
         try:
-            loaded.deliver(events)
+            # The listener's log lines (and ours) name the request, when all came from one.
+            with request_id_scope(common_request_id(events)):
+                loaded.deliver(events)
         except Exception as error:
             if self.observers:
                 self.observers.called(name, time.perf_counter() - started)
@@ -169,10 +179,11 @@ class Relay:
                 # Which one was refused? Each on its own: only that one is a dead letter.
                 return sum(self._deliver(name, [entry]) for entry in entries)
             log.warning(
-                "listener %s failed again on %d event(s) from %s: %s",
+                "listener %s failed again on %d event(s) from %s (request %s): %s",
                 name,
                 len(entries),
                 entries[0].event_id,
+                events[0].request_id or "-",
                 describe(error),
             )
             self._failed(entries, error)

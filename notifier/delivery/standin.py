@@ -63,12 +63,20 @@ class StandInRequest:
 
     It has the attributes listeners read (``prefixed_userid``,
     ``authenticated_userid``, ``method``, ``path``, ``url``, ``headers``,
-    ``client_addr``, ``matchdict``, ``registry``), and ``route_path`` and
+    ``client_addr``, ``matchdict``, ``registry``, ``request_id``), and ``route_path`` and
     ``route_url`` built from the app's routes.
     """
 
-    def __init__(self, data: Mapping[str, Any], registry: Any, user_id: str | None = None) -> None:
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        registry: Any,
+        user_id: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
         self.registry = registry
+        #: The original request's id, as ``request.request_id`` is on the live one.
+        self.request_id = request_id
         self.method: str = data.get("method", "")
         self.path: str = data.get("path", "")
         self.url: str = data.get("url", "")
@@ -110,5 +118,5 @@ class StandInRequest:
 def from_outbox(message: str | bytes, registry: Any) -> ResourceChanged:
     """The event of an outbox entry, its ``request`` a stand-in for the one that made it."""
     event, data = ResourceChanged.from_outbox(message)
-    request = StandInRequest(data, registry, event.payload.get("user_id"))
+    request = StandInRequest(data, registry, event.payload.get("user_id"), event.request_id)
     return dataclasses.replace(event, request=request)

@@ -16,6 +16,7 @@ from pyramid.request import Request
 from notifier.delivery.changes import current
 from notifier.http.auth import prefixed_userid, principals
 from notifier.http.permissions import Authorizer
+from notifier.http.requestid import request_id
 
 
 def authorizer(request: Request) -> Authorizer:
@@ -30,6 +31,7 @@ class NotifierRequest(Request):
     principals = reify(principals)
     prefixed_userid = reify(prefixed_userid)
     authorizer = reify(authorizer)
+    request_id = reify(request_id)
 
 
 def includeme(config: Configurator) -> None:

@@ -26,6 +26,7 @@ from notifier.delivery.changes import (
     BeforeCommit,
     RequestTransaction,
 )
+from notifier.http.requestid import request_id
 from notifier.state import state_of
 from notifier.storage import Storage
 
@@ -45,7 +46,8 @@ def transaction_tween_factory(
     storage: Storage = state_of(registry).storage
 
     def transaction_tween(request: Request) -> Response:
-        state = RequestTransaction(storage.session(write=_may_write(request.method, request.path)))
+        session = storage.session(write=_may_write(request.method, request.path))
+        state = RequestTransaction(session, request_id=request_id(request))
         request.environ[ENVIRON_KEY] = state
         try:
             response = handler(request)

@@ -6,7 +6,7 @@ writes, once per process, and fans each event out to the subscribers of the
 bucket, collection or record it is about; with replay by stream position,
 and the ``/console`` page.
 
-Owns: ``notifier/push/``.  May import ``notifier.settings``,
+Owns: ``notifier/push/``.  May import ``notifier.settings``, ``notifier.logs``,
 ``notifier.storage``, ``notifier.permissions``, ``notifier.accounts`` and
 ``notifier.queue``.
 Importing this package does no work and pulls in no server library: the API

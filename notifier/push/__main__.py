@@ -18,6 +18,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from notifier.logs.setup import apply_log_format, log_format_of
 from notifier.permissions import readable
 from notifier.push.app import make_app
 from notifier.push.auth import BasicPolicies
@@ -96,7 +97,9 @@ def serve_ini(ini: str) -> None:
 
     Raises SettingsError for a bad setting, before serving anything.
     """
-    config = push_config(settings_from_ini(ini))
+    settings = settings_from_ini(ini)
+    apply_log_format(log_format_of(settings))
+    config = push_config(settings)
     storage = load_storage(config.settings)
     try:
         run(serve(config, storage))

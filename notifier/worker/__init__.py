@@ -11,7 +11,8 @@ are mostly I/O (mail, HTTP, databases), threads share one connection pool and
 one signal handler, and a crash of the process is handled by the reaper like
 any other.  For CPU-bound handlers run more processes.
 
-May import ``notifier.queue``, ``notifier.retry``, ``notifier.settings`` and
+May import ``notifier.queue``, ``notifier.retry``, ``notifier.settings``,
+``notifier.logs`` (the request id of the event a line is about) and
 ``notifier.delivery.events`` (the event a handler gets).
 
 Never imports: ``notifier.http``, ``pyramid``, ``notifier.storage``, ``notifier.cli``.

@@ -23,6 +23,7 @@ import redis
 
 from notifier.delivery.events import ResourceChanged
 from notifier.delivery.outcomes import Rejected
+from notifier.logs.context import request_id_scope
 from notifier.queue.connection import connect, redact
 from notifier.queue.protocol import QueueKeys, utcnow
 from notifier.retry import backoff_delay
@@ -223,39 +224,62 @@ class Runtime:
                 self._settle(consumer.requeue, rest)
                 self.stats.add(requeued=len(rest))
                 break
-            error, permanent = self._call(message)
-            if error is None:
-                done.append(message)
-            elif permanent:
-                self._settle(consumer.bury, message, error, 1)
-                self.stats.add(failed=1, dead=1)
-            else:
-                self._fail(consumer, message, error)
+            event, problem = self._parse(message)
+            # Every line about this job, the handler's own included, names its request.
+            with request_id_scope(event.request_id if event else None):
+                error, permanent = self._call(event) if event else (problem, True)
+                if error is None:
+                    done.append(message)
+                elif permanent:
+                    self._settle(consumer.bury, message, error, 1)
+                    self.stats.add(failed=1, dead=1)
+                else:
+                    self._fail(consumer, message, error)
         self._settle(consumer.ack, done)
         self.stats.add(processed=len(done))
 
-    def _call(self, message: bytes) -> tuple[str | None, bool]:
-        """Run the handler: (None, False) on success, else (error text, permanent?)."""
+    def _parse(self, message: bytes) -> tuple[ResourceChanged | None, str]:
+        """The event of a queue message, or None and why it is not one (to dead-letter)."""
         try:
-            event = ResourceChanged.from_json(message)
+            return ResourceChanged.from_json(message), ""
         except ValueError as error:
             log.error("worker %s: not an event message, dead-lettered: %s", self.name, error)
-            return f"not an event message: {error}", True
+            return None, f"not an event message: {error}"
+
+    def _call(self, event: ResourceChanged) -> tuple[str | None, bool]:
+        """Run the handler: (None, False) on success, else (error text, permanent?).
+
+        Each outcome's line names the event and the request that made it.
+        """
+        started = time.perf_counter()
+        request = event.request_id or "-"
         try:
             self.handler(event)
         except Rejected as error:
             log.error(
-                "worker %s: event %s rejected, dead-lettered: %s", self.name, event.event_id, error
+                "worker %s: event %s (request %s) rejected, dead-lettered: %s",
+                self.name,
+                event.event_id,
+                request,
+                error,
             )
             return f"rejected: {error}", True
         except Exception as error:
             log.warning(
-                "worker %s: handler failed on event %s",
+                "worker %s: handler failed on event %s (request %s)",
                 self.name,
                 event.payload.get("event_id"),
+                request,
                 exc_info=True,
             )
             return "".join(traceback.format_exception_only(error)).strip(), False
+        log.info(
+            "worker %s: event %s (request %s) handled in %.1fms",
+            self.name,
+            event.event_id,
+            request,
+            (time.perf_counter() - started) * 1000,
+        )
         return None, False
 
     def _fail(self, consumer: Consumer, message: bytes, error: str) -> None:

@@ -2,13 +2,16 @@
 
 As in Kinto, a subrequest that fails with a 4xx is reported in its place and
 the others go on; a server error fails the whole batch and rolls every
-subrequest back.
+subrequest back.  Subrequests carry the batch's request id: in their log
+lines, their events, the ``X-Request-Id`` of their responses, and their
+summary lines (``notifier.subrequest.summary``, as Kinto's).
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
+import time
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -20,8 +23,11 @@ from pyramid.response import Response
 
 from notifier.delivery.changes import ENVIRON_KEY, current
 from notifier.http.errors import invalid_parameter, json_http_error
+from notifier.http.requestid import ENVIRON_KEY as REQUEST_ID_KEY
+from notifier.http.summary import SUBREQUEST_SUMMARY, log_summary
 from notifier.http.validation import check_content_type, check_url
 from notifier.http.views.requests import json_body
+from notifier.logs.context import HEADER
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 PREFIX = "/v1"
@@ -119,6 +125,7 @@ def _subrequest(parent: Request, spec: dict[str, Any]) -> Request:
         sub.content_type = sub.content_type or "application/json"
     sub.environ[ENVIRON_KEY] = parent.environ[ENVIRON_KEY]
     sub.environ[IN_BATCH] = True
+    sub.environ[REQUEST_ID_KEY] = parent.environ.get(REQUEST_ID_KEY)
     return sub
 
 
@@ -139,12 +146,16 @@ def post_batch(request: Request) -> dict[str, Any]:
         sub = _subrequest(request, spec)
         savepoint, changes_before = f"subrequest_{index}", len(state.changes)
         state.session.savepoint(savepoint)
+        started = time.perf_counter()
         try:
             check_url(sub)  # tweens do not run for subrequests: their checks do
             check_content_type(sub)
             response = request.invoke_subrequest(sub, use_tweens=False)
         except HTTPException as error:
             response = json_http_error(error, sub)
+        log_summary(sub, response.status_code, started, SUBREQUEST_SUMMARY)
+        if request.request_id:
+            response.headers[HEADER] = request.request_id
         if response.status_code >= 400:
             state.session.rollback_to(savepoint)
             del state.changes[changes_before:]
