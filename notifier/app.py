@@ -143,8 +143,9 @@ def configure_from_ini(path: str) -> Configurator:
 def make_app(global_config: dict[str, Any] | None, settings: dict[str, Any]) -> Router:
     """The WSGI application; starts the in-process relay unless disabled."""
     # Logging is configured by now (pserve and `notifier serve` read the INI's first):
-    # the format applies before the app logs its first line.
-    apply_log_format(log_format_of(load_settings(settings)))
+    # the format applies before the app logs much (read once: Kinto keys log a line).
+    settings = load_settings(settings)
+    apply_log_format(log_format_of(settings))
     config = configure(global_config, settings)
     app = config.make_wsgi_app()
     state = state_of(config.registry)
