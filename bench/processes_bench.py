@@ -3,7 +3,11 @@
 Both servers serve the same INI but for their schema and their Redis
 database, and run side by side in interleaved rounds with the PostgreSQL
 durable ceiling as a reference line; the server CPU of the two-process case
-counts its children (harness.cpu_seconds).  At the end every committed
+counts its children (harness.cpu_seconds).  Each server takes two loads:
+the seed's POST into one collection, where every create waits its turn on
+the list's timestamp row from its stamp to its commit (by design: ``_since``
+never skips a write), and the same POST spread over COLLECTIONS
+collections, which share no such row.  At the end every committed
 record's event must be in its case's queue, once: the figures of a case
 that lost or repeated events are not worth reading, so the counts go in the
 result beside them.  ``--server-cpu`` does not apply here: two processes
@@ -22,13 +26,18 @@ from typing import Any
 
 import psycopg
 import redis
-from http_bench import CREATE, Plan, Target, interleave
+from harness import request
+from http_bench import CREATE, POST_BODY, Plan, Target, interleave
 from http_servers import durable_server as ceiling_server
 from http_servers import ini_port, notifier_server, postgresql_backend, write_ini
+from wrk_runner import Load
 
 #: (name, processes, Redis database of its queue); the ceiling uses database 0.
 CASES = (("one_process", 1, 1), ("two_processes", 2, 2))
 DRAIN_SECONDS = 60.0
+COLLECTIONS = 16
+SPREAD_PATHS = tuple(f"/v1/buckets/b/collections/c{n}/records" for n in range(COLLECTIONS))
+SPREAD = Load("POST", SPREAD_PATHS[0], POST_BODY, paths=SPREAD_PATHS)
 
 
 def database(url: str, number: int) -> str:
@@ -75,11 +84,15 @@ def processes(redis_url: str, plan: Plan) -> dict[str, Any]:
             ini = write_ini(folder, "redis", database(redis_url, number), backend=backend)
             options = ("--processes", str(count))
             pid = stack.enter_context(notifier_server(stack, ini, options=options))
+            for path in SPREAD_PATHS:  # the collections of the spread load
+                request(ini_port(ini), "PUT", path.removesuffix("/records"), "{}")
             targets.append(Target(name, ini_port(ini), pid, CREATE))
+            targets.append(Target(f"{name}_{COLLECTIONS}_collections", ini_port(ini), pid, SPREAD))
             schemas[name] = str(backend.postgresql_url)
         results = interleave(targets, plan)
         for name, _, number in CASES:
             results[name]["queue"] = queued_once(schemas[name], database(redis_url, number))
-    one, two = (results[name]["rps"]["median"] for name, _, _ in CASES)
-    results["two_over_one"] = round(two / one, 2) if one else None
+    for suffix in ("", f"_{COLLECTIONS}_collections"):
+        one, two = (results[name + suffix]["rps"]["median"] for name, _, _ in CASES)
+        results["two_over_one" + suffix] = round(two / one, 2) if one else None
     return results

@@ -269,6 +269,9 @@ def targets_section(results: dict[str, Any]) -> list[str]:
             f"{run['two_over_one']}x, {lost} missing",
             run["two_over_one"] >= 1.3 and lost == 0,
         )
+        spread = run.get("two_over_one_16_collections")
+        if spread is not None:
+            add("... the same, creates spread over 16 collections", f"{spread}x", spread >= 1.3)
     if "drain" in results:
         rates = results["drain"]["events_per_second"]
         best = max(r["median"] for name, r in rates.items() if name.startswith("runtime_batch"))
@@ -285,24 +288,36 @@ def targets_section(results: dict[str, Any]) -> list[str]:
 
 def processes_section(run: dict[str, Any]) -> list[str]:
     """One process against two (``notifier serve --processes 2``) on PostgreSQL."""
-    names = ["ceiling_durable_postgresql", "one_process", "two_processes"]
+    cases = ["one_process", "two_processes"]
+    spread = [
+        name
+        for name, case in run.items()
+        if name.endswith("_collections") and isinstance(case, dict)
+    ]
+    names = ["ceiling_durable_postgresql", *cases, *spread]
     queues = [
         f"{name}: {run[name]['queue']['records']:,} records, {run[name]['queue']['events']:,}"
         f" events, {run[name]['queue']['missing']} missing,"
         f" {run[name]['queue']['duplicated']} duplicated"
-        for name in names[1:]
+        for name in cases
     ]
+    ratios = f"one collection {run['two_over_one']}x"
+    if "two_over_one_16_collections" in run:
+        ratios += f", 16 collections {run['two_over_one_16_collections']}x"
     return [
         "## (7) Several processes: POST .../records on PostgreSQL, 16 connections",
         "",
         "`notifier serve --processes 1` and `--processes 2` (threads = 4 each), side by side"
         " with the PostgreSQL durable ceiling (one process) in interleaved rounds; server CPU"
-        " counts the children. Two processes over one:"
-        f" {run['two_over_one']}x req/s.",
+        " counts the children. Each server takes the seed's POST into one collection (creates"
+        " take turns on the list's timestamp row, stamp to commit) and the same POST spread"
+        f" over 16 collections (`*_collections`). Two processes over one, req/s: {ratios}.",
         "",
         *http_rows(run, names, lambda name: "ceiling_durable_postgresql"),
         "",
-        "Every committed record's event in its case's queue at the end: " + "; ".join(queues) + ".",
+        "Every committed record's event (both loads) in its server's queue at the end: "
+        + "; ".join(queues)
+        + ".",
         "",
     ]
 

@@ -1,6 +1,6 @@
 """Run every benchmark on loopback; write bench/results/*.json and BENCHMARKS.md.
 
-    python bench/run.py            # the full run, about 10 minutes on 2 cores
+    python bench/run.py            # the full run, about 12 minutes on 2 cores
     python bench/run.py --quick    # shorter runs and fewer messages, about 3 minutes
     python bench/run.py --only http drain   # some parts: http, drain, e2e, dispatch
     python bench/run.py --only create reads # some of http: create, reads, growth, sustained,

@@ -44,9 +44,15 @@ class Load:
     method: str
     path: str
     body: str | None = None
+    #: When given, each request goes to one of these paths, picked at random.
+    paths: tuple[str, ...] = ()
 
     def script(self) -> str:
         body = f"wrk.body = {json.dumps(self.body)}" if self.body is not None else ""
+        if self.paths:
+            listed = ", ".join(json.dumps(path) for path in self.paths)
+            body += f"\nlocal paths = {{{listed}}}\nrequest = function()"
+            body += " return wrk.format(nil, paths[math.random(#paths)]) end"
         return LUA.format(method=self.method, path=self.path, auth=AUTH, body=body, mark=MARK)
 
 
