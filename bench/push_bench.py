@@ -1,18 +1,22 @@
 """Push service figures: idle subscribers' memory, fan-out latency, replay under load.
 
     python bench/push_bench.py subscribers [--count 10000]
-    python bench/push_bench.py fanout [--count 1000] [--rate 100] [--seconds 10]
+    python bench/push_bench.py fanout [--count 1000] [--rate 100] [--seconds 10] [--clients 2]
+    python bench/push_bench.py fanout --rate 25,50,100,200     # the rates in turn
     python bench/push_bench.py replay [--count 200] [--rate 100] [--seconds 10]
     python bench/push_bench.py all          # the three, written to bench/results/push.json
 
 Starts one push process (``python -m notifier.push``) on 127.0.0.1 over a
 stream of its own on the local Redis (127.0.0.1:6379, or --redis), with a
-bucket everyone may read.  Events are XADDed by this script, as the stream
-listener would, so the figures are the push service's alone.  Subscribers
-are raw asyncio sockets speaking HTTP/1.0 (no chunked framing to undo); an
-event's latency is its arrival time minus the millisecond part of its
-stream id (Redis's clock at XADD, on the same machine).  Every phase has a
-deadline: a bench never hangs.
+bucket everyone may read.  Events are XADDed by this script (from a thread
+that does nothing else), as the stream listener would, so the figures are
+the push service's alone.  The fan-out and idle subscribers live in
+``--clients`` processes of their own (``bench/push_clients.py``): latency is
+XADD -> receive, on the machine's one clock.  Each fan-out phase reports the
+CPU the push process and the clients used, as a share of one core, so that
+a figure taken on a busy machine says so.  ``--profile`` records the push
+process with py-spy during each phase (collapsed stacks beside the results).
+Every phase has a deadline: a bench never hangs.
 """
 
 from __future__ import annotations
@@ -38,9 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import notifier  # noqa: E402
+from bench.push_clients import Clients, percentile  # noqa: E402
 from tests.ini import write_ini  # noqa: E402
 
-SECRET = "bench-secret"
+SECRET = "bench-secret-of-at-least-32-characters"
 PATH = "/v1/buckets/b/collections/c/events"
 ID = re.compile(rb"^id: (\d+)-(\d+)$", re.M)
 PAYLOAD = json.dumps({"n": 0, "text": "x" * 300})
@@ -126,21 +131,12 @@ def readable_bucket(settings: dict[str, str]) -> None:
 
 
 class Subscriber:
-    """One SSE connection: the positions it received and when.
+    """One SSE connection of the replay scenario: every position it received, in order."""
 
-    Only ``measured`` subscribers parse positions (the client shares the
-    push service's cores: parsing every frame of every subscriber made the
-    client the bottleneck); the others count frames.
-    """
-
-    def __init__(self, measured: bool = True) -> None:
-        self.measured = measured
-        self.count = 0
+    def __init__(self) -> None:
         self.ids: list[tuple[int, int]] = []
-        self.latencies_ms: list[float] = []
-        # The first frame follows ": subscribed\n\n", read by connect: its "\n" starts here.
-        self.buffer = b"" if measured else b"\n"
-        self.errors = 0
+        self.buffer = b""
+        self.first = ""
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -156,21 +152,10 @@ class Subscriber:
         assert self.reader is not None
         try:
             while data := await self.reader.read(65536):
-                if not self.measured:
-                    # 4 bytes carried over: a 5-byte marker cut by a read is counted once.
-                    data = self.buffer + data
-                    self.count += data.count(b"\nid: ")
-                    self.buffer = data[-4:]
-                    continue
-                now_ms = time.time() * 1000
                 self.buffer += data
                 complete, _, self.buffer = self.buffer.rpartition(b"\n\n")
                 for ms, seq in ID.findall(complete):
-                    self.count += 1
                     self.ids.append((int(ms), int(seq)))
-                    self.latencies_ms.append(now_ms - int(ms))
-                if b"event: error" in complete:
-                    self.errors += 1
         except (ConnectionError, asyncio.CancelledError):
             pass
 
@@ -179,10 +164,10 @@ class Subscriber:
             self.writer.close()
 
 
-async def connect_all(push: Push, count: int, measure_every: int = 1) -> list[Subscriber]:
+async def connect_all(push: Push, count: int) -> list[Subscriber]:
     """``count`` subscribers, at most 200 connecting at a time."""
     gate = asyncio.Semaphore(200)
-    subscribers = [Subscriber(n % measure_every == 0) for n in range(count)]
+    subscribers = [Subscriber() for _ in range(count)]
 
     async def one(subscriber: Subscriber) -> None:
         async with gate:
@@ -201,26 +186,38 @@ async def until(condition: Any, timeout: float) -> bool:
     return False
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
+def wait_until(condition: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
 
 
-async def subscribers_figure(push: Push, count: int) -> dict[str, Any]:
+def machine() -> dict[str, Any]:
+    """The load, and the CPU time all processes of the machine used so far (seconds)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    ticks = [int(each) for each in fields]
+    busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+    return {"load": os.getloadavg()[0], "busy_seconds": busy / os.sysconf("SC_CLK_TCK")}
+
+
+def subscribers_figure(push: Push, count: int, processes: int) -> dict[str, Any]:
     idle = push.rss_mib()
-    started = time.monotonic()
-    subscribers = await connect_all(push, count)
-    connected_s = time.monotonic() - started
-    readers = [asyncio.create_task(s.read()) for s in subscribers]
-    await asyncio.sleep(2)  # let the service settle after the connection storm
-    rss = push.rss_mib()
-    push.publish(0)
-    everyone = await until(lambda: all(s.ids for s in subscribers), 60)
-    latencies = [s.latencies_ms[0] for s in subscribers if s.latencies_ms]
-    for s in subscribers:
-        s.close()
-    for task in readers:
-        task.cancel()
+    clients = Clients(processes, push.host, push.port, PATH)
+    try:
+        started = time.monotonic()
+        clients.connect(count)
+        connected_s = time.monotonic() - started
+        time.sleep(2)  # let the service settle after the connection storm
+        rss = push.rss_mib()
+        clients.report()
+        push.publish(0)
+        everyone = wait_until(lambda: sum(clients.report()["frames"]) >= count, 60)
+        report = clients.report()
+    finally:
+        clients.close()
     return {
         "load_average": os.getloadavg()[0],
         "subscribers": count,
@@ -229,52 +226,89 @@ async def subscribers_figure(push: Push, count: int) -> dict[str, Any]:
         "rss_mib": round(rss, 1),
         "kib_per_subscriber": round((rss - idle) * 1024 / count, 1),
         "one_event_reached_all": everyone,
-        "one_event_p50_ms": percentile(latencies, 0.5),
-        "one_event_max_ms": max(latencies),
+        "dropped_subscribers": report["errors"] + report["closed"],
     }
 
 
-async def produce(push: Push, rate: float, seconds: float) -> list[str]:
-    """XADD ``rate`` events a second for ``seconds``, on a fixed schedule, from a
-    thread: a busy client loop must not delay the producer."""
-
-    def schedule() -> list[str]:
-        ids, start = [], time.monotonic()
-        for n in range(int(rate * seconds)):
-            time.sleep(max(0.0, start + n / rate - time.monotonic()))
-            ids.append(push.publish(n))
-        return ids
-
-    return await asyncio.to_thread(schedule)
+def produce(push: Push, rate: float, seconds: float) -> list[str]:
+    """XADD ``rate`` events a second for ``seconds``, on a fixed schedule."""
+    ids, start = [], time.monotonic()
+    for n in range(int(rate * seconds)):
+        time.sleep(max(0.0, start + n / rate - time.monotonic()))
+        ids.append(push.publish(n))
+    return ids
 
 
-async def fanout_figure(push: Push, count: int, rate: float, seconds: float) -> dict[str, Any]:
-    subscribers = await connect_all(push, count, measure_every=20)
-    readers = [asyncio.create_task(s.read()) for s in subscribers]
-    cpu = push.cpu_seconds()
-    ids = await produce(push, rate, seconds)
-    done = await until(lambda: all(s.count >= len(ids) for s in subscribers), 60)
-    cpu = push.cpu_seconds() - cpu
-    latencies = [value for s in subscribers for value in s.latencies_ms]
-    for s in subscribers:
-        s.close()
-    for task in readers:
-        task.cancel()
-    return {
-        "subscribers": count,
-        "events_per_second": rate,
-        "events": len(ids),
-        "deliveries": sum(s.count for s in subscribers),
-        "latency_sampled_deliveries": len(latencies),
-        "all_delivered": done,
-        "dropped_subscribers": sum(s.errors for s in subscribers),
-        "p50_ms": percentile(latencies, 0.5),
-        "p99_ms": percentile(latencies, 0.99),
-        "max_ms": max(latencies),
-        "push_cpu_seconds": round(cpu, 2),
-        "push_cpu_us_per_delivery": round(cpu * 1e6 / max(1, len(ids) * count), 1),
-        "load_average": os.getloadavg()[0],
-    }
+def profiler(push: Push, seconds: float, out: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy recording the push process for ``seconds`` (when --profile names a folder)."""
+    if out is None:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    command = ["py-spy", "record", "--pid", str(push.process.pid), "--duration"]
+    command += [str(int(seconds)), "--rate", "250", "--format", "raw", "--nonblocking"]
+    command += ["--output", str(out / f"push-server-{int(time.time())}.txt")]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def fanout_figure(
+    push: Push, count: int, rates: list[float], seconds: float, processes: int, out: Path | None
+) -> list[dict[str, Any]]:
+    """One phase per rate on the same subscribers: p50/p99 XADD -> receive, CPU shares."""
+    clients = Clients(processes, push.host, push.port, PATH)
+    phases = []
+    try:
+        clients.connect(count)
+        time.sleep(1)
+        clients.report()  # from now
+        for rate in rates:
+            before, cpu, spy = machine(), push.cpu_seconds(), profiler(push, seconds, out)
+            client_cpu, started = clients.report()["cpu_seconds"], time.monotonic()
+            ids = produce(push, rate, seconds)
+            produced_s = time.monotonic() - started
+            deadline, report = time.monotonic() + 60, clients.report()
+            hist, total = report["hist"], sum(report["hist"])
+            while total < len(ids) * count and time.monotonic() < deadline:
+                time.sleep(0.2)
+                more = clients.report()
+                hist = [a + b for a, b in zip(hist, more["hist"], strict=True)]
+                total, report = sum(hist), more
+            wall = time.monotonic() - started
+            cpu, after = push.cpu_seconds() - cpu, machine()
+            client_cpu = report["cpu_seconds"] - client_cpu
+            if spy is not None:
+                spy.wait(seconds + 30)
+            deliveries = len(ids) * count
+            phases.append(
+                {
+                    "subscribers": count,
+                    "events_per_second": rate,
+                    "events": len(ids),
+                    "deliveries_expected": deliveries,
+                    "deliveries_timed": total,
+                    "all_delivered": total == deliveries,
+                    "dropped_subscribers": report["errors"] + report["closed"],
+                    "out_of_order": report["out_of_order"],
+                    "latency": "XADD -> receive (Redis's clock, same machine)",
+                    "p50_ms": percentile(hist, 0.5),
+                    "p99_ms": percentile(hist, 0.99),
+                    "max_ms": percentile(hist, 1.0),
+                    "push_cpu_us_per_delivery": round(cpu * 1e6 / max(1, deliveries), 2),
+                    "push_cpu_share_of_a_core": round(cpu / produced_s, 2),
+                    "clients_cpu_share_of_a_core": round(client_cpu / produced_s, 2),
+                    "machine_busy_share_of_all_cores": round(
+                        (after["busy_seconds"] - before["busy_seconds"])
+                        / wall
+                        / (os.cpu_count() or 1),
+                        2,
+                    ),
+                    "load_average_before": round(before["load"], 2),
+                    "load_average_after": round(after["load"], 2),
+                }
+            )
+            print(json.dumps({"fanout": phases[-1]}), flush=True)
+    finally:
+        clients.close()
+    return phases
 
 
 async def reconnecting(
@@ -305,12 +339,12 @@ async def replay_figure(push: Push, count: int, rate: float, seconds: float) -> 
     first = push.publish(-1)  # every subscriber starts after this one
     subscribers = await connect_all(push, count)
     for s in subscribers:
-        s.first = first  # type: ignore[attr-defined]
+        s.first = first
         s.ids = []
     stop = asyncio.Event()
     last: list[tuple[int, int]] = []
     loops = [asyncio.create_task(reconnecting(push, s, stop, last)) for s in subscribers]
-    ids = await produce(push, rate, seconds)
+    ids = await asyncio.to_thread(produce, push, rate, seconds)
     last.append(tuple(map(int, ids[-1].split("-"))))  # type: ignore[arg-type]
     stop.set()
     reconnects = sum(await asyncio.wait_for(asyncio.gather(*loops), 180))
@@ -332,7 +366,7 @@ async def replay_figure(push: Push, count: int, rate: float, seconds: float) -> 
 
 
 def run(scenario: Any) -> Any:
-    """The client side on uvloop too, where installed: the clients compete for the same cores."""
+    """The replay clients on uvloop too, where installed: they compete for the same cores."""
     try:
         import uvloop
     except ImportError:
@@ -341,25 +375,33 @@ def run(scenario: Any) -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("scenario", choices=["subscribers", "fanout", "replay", "all"])
     parser.add_argument("--count", type=int)
-    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--rate", default="100", help="events a second; a list for fanout")
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--profile", type=Path, help="a folder for py-spy's stacks")
     args = parser.parse_args()
+    rates = [float(each) for each in args.rate.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count()}
+    results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count()}
+    results["commit"] = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     runs = {
-        "subscribers": lambda p: subscribers_figure(p, args.count or 10_000),
-        "fanout": lambda p: fanout_figure(p, args.count or 1000, args.rate, args.seconds),
-        "replay": lambda p: replay_figure(p, args.count or 200, args.rate, args.seconds),
+        "subscribers": lambda p: subscribers_figure(p, args.count or 10_000, args.clients),
+        "fanout": lambda p: fanout_figure(
+            p, args.count or 1000, rates, args.seconds, args.clients, args.profile
+        ),
+        "replay": lambda p: run(replay_figure(p, args.count or 200, rates[0], args.seconds)),
     }
     for name in runs if args.scenario == "all" else [args.scenario]:
         push = Push(args.redis, queue_size=1000)
         try:
-            results[name] = run(runs[name](push))
+            results[name] = runs[name](push)
         finally:
             push.close()
         print(json.dumps({name: results[name]}), flush=True)
