@@ -254,7 +254,8 @@ def test_subscription_tokens_stand_in_for_the_header(stack):
     assert issued["userid"] == ALICE_ID and issued["expires"] > time.time()
     sse = SSE(stack.push, stack.events + "?token=" + issued["token"])
     put_record(stack, 1)
-    assert sse.next()["data"]["record_id"] == "r1"
+    got = sse.next()
+    assert got["data"]["record_id"] == "r1", (got, stack.process.output[-3000:])
     sse.close()
     forged = issued["token"][:-2] + ("AA" if not issued["token"].endswith("AA") else "BB")
     refused = SSE(stack.push, stack.events + "?token=" + forged)

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 CONSOLE = Path(__file__).parent / "console"
 #: How long one write may wait on a client before it counts as too slow.
 WRITE_TIMEOUT = 5.0
+STUCK = (
+    f"slow consumer: the client read nothing for {WRITE_TIMEOUT:g} s; reconnect with Last-Event-ID"
+)
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
 CONFIG: web.AppKey[PushConfig] = web.AppKey("config", PushConfig)
 POLICIES: web.AppKey[BasicPolicies] = web.AppKey("policies", BasicPolicies)
@@ -88,9 +91,11 @@ async def events(request: web.Request) -> web.StreamResponse:
         allowed = await asyncio.to_thread(hub.checker, [(principals, target.uri)])
         if not allowed.get((principals, target.uri)):
             raise refuse(userid, target.uri)
-    subscriber = Subscriber(target, principals, config.queue_size, owns_bucket)
+    subscriber = Subscriber(target, principals, config.queue_size, owns_bucket, request.remote)
     hub.subscribe(subscriber)
     try:
+        if since is None:  # from now: not from wherever the hub's reader is
+            subscriber.sent_up_to = await hub.now()
         ws = web.WebSocketResponse(heartbeat=config.keepalive_seconds)
         if ws.can_prepare(request).ok:
             return await serve_websocket(request, ws, subscriber, since)
@@ -126,38 +131,93 @@ async def serve_sse(
     )
     response.force_close()  # a stream that ended closes its connection: no keep-alive
     await response.prepare(request)
+    writer = Writer(request)
 
     async def send(batch: list[Any]) -> None:
-        await write(response, b"".join(event.sse for event in batch))
+        await writer.write(response.write, batch[0].sse if len(batch) == 1 else sse_of(batch))
 
     try:
-        await write(response, b": subscribed\n\n")
+        await writer.write(response.write, b": subscribed\n\n")
         await replay_into(hub, subscriber, since, send)
         while subscriber.ended is None:
             batch = await subscriber.next_batch()
             if batch:
                 await send(batch)
             elif subscriber.ended is None:
-                await write(response, b": keep-alive\n\n")
-        frame = f"event: error\ndata: {json.dumps(subscriber.ended)}\n\n".encode()
-        await write(response, frame)
-        await asyncio.wait_for(response.write_eof(), WRITE_TIMEOUT)
-    except (ConnectionError, TimeoutError) as error:
-        drop(request, subscriber, error)
+                await writer.write(response.write, b": keep-alive\n\n")
+    except ConnectionError:
+        return response  # the client left
+    except TimeoutError:
+        writer.stuck(subscriber)
+    assert subscriber.ended is not None
+    frame = f"event: error\ndata: {json.dumps(subscriber.ended)}\n\n".encode()
+
+    async def final() -> None:
+        await response.write(frame)
+        await response.write_eof()
+
+    await writer.last(final)
     return response
 
 
-async def write(response: web.StreamResponse, data: bytes) -> None:
-    async with asyncio.timeout(WRITE_TIMEOUT):
-        await response.write(data)
+def sse_of(batch: list[Any]) -> bytes:
+    return b"".join([event.sse for event in batch])
 
 
-def drop(request: web.Request, subscriber: Subscriber, error: Exception) -> None:
-    """The client stopped reading (or left): close the connection without waiting on it."""
-    if isinstance(error, TimeoutError):
-        subscriber.end("slow_consumer", "the client read too slowly")
-    if request.transport is not None:
-        request.transport.abort()
+class Writer:
+    """Writes to one connection, and drops it when the client stops reading.
+
+    aiohttp's writes wait only when the transport's buffer is over its
+    high-water mark.  A write that cannot reach it (the buffer empty, the
+    data no larger than the mark) cannot wait, so it needs no deadline: only
+    the others get one (WRITE_TIMEOUT), which is what keeps a timer per
+    delivery off the common path.
+    """
+
+    def __init__(self, request: web.Request) -> None:
+        self.request = request
+        self.transport = request.transport
+        high = self.transport.get_write_buffer_limits()[1] if self.transport is not None else 0
+        self.high_water = high
+
+    async def write(self, write: Any, data: Any) -> None:
+        transport = self.transport
+        if (
+            transport is not None
+            and len(data) <= self.high_water
+            and not transport.get_write_buffer_size()
+        ):
+            await write(data)
+            return
+        async with asyncio.timeout(WRITE_TIMEOUT):
+            await write(data)
+
+    def stuck(self, subscriber: Subscriber) -> None:
+        """The client took nothing for WRITE_TIMEOUT: end the subscription as too slow."""
+        subscriber.end("slow_consumer", STUCK)
+
+    async def last(self, final: Any) -> None:
+        """Send the final message and close, or abort if the client takes none of it.
+
+        A client that stopped reading gets the final message behind what its
+        socket already holds (one more small frame: the buffer stays
+        bounded), and WRITE_TIMEOUT more to read it; then the connection is
+        aborted, which a client sees as a reset.
+        """
+        try:
+            async with asyncio.timeout(WRITE_TIMEOUT):
+                await final()
+            return
+        except TimeoutError:
+            log.warning(
+                "push: the client %s did not read its final message within %g s: aborted",
+                self.request.remote,
+                WRITE_TIMEOUT,
+            )
+        except ConnectionError:
+            pass
+        if self.transport is not None:
+            self.transport.abort()
 
 
 async def serve_websocket(
@@ -165,25 +225,33 @@ async def serve_websocket(
 ) -> web.WebSocketResponse:
     hub = request.app[HUB]
     await ws.prepare(request)
+    writer = Writer(request)
 
     async def send(batch: list[Any]) -> None:
-        async with asyncio.timeout(WRITE_TIMEOUT):
-            for event in batch:
-                await ws.send_str(event.ws)
+        for event in batch:
+            await writer.write(ws.send_str, event.ws)
 
     reader = asyncio.create_task(read_until_closed(ws, subscriber))
     try:
         await replay_into(hub, subscriber, since, send)
         while subscriber.ended is None:
             await send(await subscriber.next_batch())
-        if subscriber.ended["error"] != "closed":
-            final = {"id": None, "event": "error", "data": subscriber.ended}
-            await asyncio.wait_for(ws.send_str(json.dumps(final)), WRITE_TIMEOUT)
-            await asyncio.wait_for(ws.close(code=1008), WRITE_TIMEOUT)
-    except (ConnectionError, TimeoutError) as error:
-        drop(request, subscriber, error)
+    except ConnectionError:
+        return ws
+    except TimeoutError:
+        writer.stuck(subscriber)
     finally:
         reader.cancel()
+    assert subscriber.ended is not None
+    if subscriber.ended["error"] == "closed":
+        return ws
+    final_message = json.dumps({"id": None, "event": "error", "data": subscriber.ended})
+
+    async def final() -> None:
+        await ws.send_str(final_message)
+        await ws.close(code=1008)
+
+    await writer.last(final)
     return ws
 
 

@@ -119,6 +119,19 @@ class Hub:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
 
+    async def now(self) -> Position | None:
+        """The stream's newest position (where "from now" starts), or None if Redis fails.
+
+        A subscriber registered before this read skips the events up to it
+        that the reader had not yet got to: from now means from now, not from
+        wherever the reader was.
+        """
+        try:
+            newest: Any = await self.client.xrevrange(self.stream, count=1)
+        except RedisError:
+            return None
+        return parse_position(newest[0][0].decode()) if newest else None
+
     def subscribe(self, subscriber: Subscriber) -> None:
         self.by_bucket[subscriber.target.bucket_id].add(subscriber)
 
@@ -130,7 +143,8 @@ class Hub:
                 del self.by_bucket[subscriber.target.bucket_id]
 
     def fan_out(self, event: StreamEvent) -> None:
-        for subscriber in list(self.by_bucket.get(event.bucket_id or "", ())):
+        # No copy of the set: offer() never subscribes or unsubscribes anyone.
+        for subscriber in self.by_bucket.get(event.bucket_id or "", ()):
             subscriber.offer(event)
 
     async def _read_loop(self) -> None:
