@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
@@ -23,16 +23,36 @@ from notifier.storage.postgresql.conditions import JSONBConditions
 from notifier.storage.postgresql.outbox import PostgreSQLOutbox
 from notifier.storage.sql import object_json, stored_data, written_object
 
+if TYPE_CHECKING:
+    from notifier.storage.postgresql import PostgreSQLStorage
+
 CONDITIONS = JSONBConditions()
 
 _NOW_MS = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 _OBJECT = "id, last_modified, deleted, data"
+#: The permission rows of a list of URIs, as one array column of the row read with them.
+_PERMISSIONS_OF = (
+    "ARRAY(SELECT ARRAY[object_uri, permission, principal] FROM permissions"
+    " WHERE object_uri = ANY(%s::text[]))"
+)
 _BELOW = "(parent_id = %s OR (parent_id >= %s AND parent_id < %s))"
 
 
 def below(uri: str) -> tuple[str, str]:
     """The half-open key range of every URI strictly below ``uri`` (bytewise)."""
     return uri + "/", uri + "0"  # "0" sorts right after "/"
+
+
+def lineage(resource: str, parent_id: str, object_id: str) -> list[str]:
+    """The URI of an object, then its ancestors' (``/buckets/b/collections/c/records/r``,
+    ``/buckets/b/collections/c``, ``/buckets/b``).
+
+    Only the permission rows read beside the object depend on it: a URI that
+    a caller spells otherwise is looked up on its own, never answered wrong.
+    """
+    parts = parent_id.strip("/").split("/") if parent_id else []
+    parents = ["/" + "/".join(parts[:end]) for end in range(len(parts), 0, -2)]
+    return [f"{parent_id}/{resource}s/{object_id}", *parents]
 
 
 def _to_object(row: Sequence[Any]) -> dict[str, Any]:
@@ -43,18 +63,42 @@ def _to_object(row: Sequence[Any]) -> dict[str, Any]:
 
 
 class PostgreSQLSession(PostgreSQLOutbox):
-    """One request's transaction: the Session protocol (the outbox in ``outbox``)."""
+    """One request's transaction: the Session protocol (the outbox in ``outbox``).
+
+    ``get`` reads, in the same statement, the permissions of the object and
+    of its ancestors, which the request checks next: ``get_permissions``
+    answers them without a round trip.  They are what a query would return
+    at that point: in a read session (REPEATABLE READ) every statement sees
+    that snapshot anyway; in a write session permissions are never locked,
+    so a statement a moment later could see a newer commit, and might as
+    well have run a moment sooner.  The session's own permission writes
+    (and a rollback to a savepoint) drop them.
+    """
+
+    def __init__(self, storage: PostgreSQLStorage, write: bool) -> None:
+        super().__init__(storage, write)
+        self._permissions: dict[str, Permissions] = {}
 
     def get(
         self, resource: str, parent_id: str, object_id: str, shared: bool = False
     ) -> dict[str, Any] | None:
-        sql = f"SELECT {_OBJECT} FROM objects WHERE parent_id = %s AND resource = %s AND id = %s"
+        uris = lineage(resource, parent_id, object_id)
+        sql = (
+            f"SELECT {_OBJECT}, {_PERMISSIONS_OF} FROM objects"
+            " WHERE parent_id = %s AND resource = %s AND id = %s"
+        )
         if self.write and not shared:
             self._lock_key(resource, parent_id, object_id)
         if self.write:
-            sql += " FOR SHARE" if shared else " FOR UPDATE"
-        row = self._execute(sql, (parent_id, resource, object_id)).fetchone()
-        return None if row is None or row[2] else _to_object(row)
+            sql += " FOR SHARE OF objects" if shared else " FOR UPDATE OF objects"
+        row = self._execute(sql, (uris, parent_id, resource, object_id)).fetchone()
+        if row is None:
+            return None
+        found: dict[str, Permissions] = {uri: {} for uri in uris}
+        for uri, permission, principal in row[4]:
+            found[uri].setdefault(permission, set()).add(principal)
+        self._permissions.update(found)
+        return None if row[2] else _to_object(row)
 
     def _lock_key(self, resource: str, parent_id: str, object_id: str) -> None:
         """Take this id's lock until commit, whether or not the object exists yet.
@@ -161,6 +205,8 @@ class PostgreSQLSession(PostgreSQLOutbox):
         return int(row[0]) if row else 0
 
     def get_permissions(self, uri: str) -> Permissions:
+        if uri in self._permissions:
+            return {name: set(who) for name, who in self._permissions[uri].items()}
         permissions: Permissions = {}
         rows = self._execute(
             "SELECT permission, principal FROM permissions WHERE object_uri = %s", (uri,)
@@ -172,6 +218,7 @@ class PostgreSQLSession(PostgreSQLOutbox):
     def set_permissions(
         self, uri: str, permissions: Mapping[str, set[str]], *, new_object: bool = False
     ) -> None:
+        self._permissions.clear()
         if not new_object:
             self._send("DELETE FROM permissions WHERE object_uri = %s", (uri,))
         rows = [(uri, perm, who) for perm, principals in permissions.items() for who in principals]
@@ -183,11 +230,16 @@ class PostgreSQLSession(PostgreSQLOutbox):
             )
 
     def delete_permissions(self, uri: str) -> None:
+        self._permissions.clear()
         self._send(
             "DELETE FROM permissions WHERE object_uri = %s"
             " OR (object_uri >= %s AND object_uri < %s)",
             (uri, *below(uri)),
         )
+
+    def rollback_to(self, name: str) -> None:
+        self._permissions.clear()
+        super().rollback_to(name)
 
     def accessible_ids(
         self,

@@ -200,6 +200,39 @@ class ObjectConformance:
         assert read(storage, lambda s: s.get_permissions("/buckets/b")) == {}
         assert read(storage, lambda s: s.get_permissions("/buckets/unknown")) == {}
 
+    def test_permissions_after_a_get_follow_the_sessions_own_writes(
+        self, storage: Storage
+    ) -> None:
+        """A backend may read permissions beside an object: what ``get_permissions``
+        answers next still follows every write, savepoints included."""
+        record = "/buckets/b/collections/c/records/r"
+        with transaction(storage) as session:
+            session.create("bucket", "", {"id": "b"})
+            session.create("collection", "/buckets/b", {"id": "c"})
+            session.create("record", "/buckets/b/collections/c", {"id": "r"})
+            session.set_permissions("/buckets/b", {"write": {"alice"}}, new_object=True)
+            session.set_permissions(record, {"read": {"bob"}}, new_object=True)
+        with transaction(storage) as session:
+            assert session.get("record", "/buckets/b/collections/c", "r") is not None
+            assert session.get_permissions(record) == {"read": {"bob"}}
+            assert session.get_permissions("/buckets/b/collections/c") == {}
+            assert session.get_permissions("/buckets/b") == {"write": {"alice"}}
+            session.set_permissions(record, {"read": {"carol"}})
+            assert session.get_permissions(record) == {"read": {"carol"}}
+            session.savepoint("s1")
+            session.get("record", "/buckets/b/collections/c", "r")
+            session.delete_permissions("/buckets/b")
+            assert session.get_permissions(record) == {}
+            session.rollback_to("s1")
+            assert session.get_permissions(record) == {"read": {"carol"}}
+            assert session.get("record", "/buckets/b/collections/c", "r") is not None
+            assert session.get_permissions("/buckets/b") == {"write": {"alice"}}
+        with transaction(storage, write=False) as session:
+            assert session.get("record", "/buckets/b/collections/c", "r") is not None
+            assert session.get_permissions(record) == {"read": {"carol"}}
+            assert session.get("record", "/buckets/b/collections/c", "missing") is None
+            assert session.get_permissions("/buckets/b") == {"write": {"alice"}}
+
     def test_granted_lists_each_uri_with_the_principals_permissions(
         self, storage: Storage
     ) -> None:
