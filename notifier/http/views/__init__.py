@@ -22,7 +22,9 @@ OBJECT_METHODS = {"GET": "get", "PUT": "put", "PATCH": "patch", "DELETE": "delet
 
 def _view(spec: ResourceSpec, action: str) -> Callable[[Request], Response]:
     def view(request: Request) -> Response:
-        response: Response = getattr(Resource(request, spec), action)()
+        # A GET of one object reads its parents only when it is missing.
+        resource = Resource(request, spec, check_parents=action != "get")
+        response: Response = getattr(resource, action)()
         return response
 
     view.__name__ = f"{spec.name}_{action}"
