@@ -35,6 +35,10 @@ _PERMISSIONS_OF = (
     "ARRAY(SELECT ARRAY[object_uri, permission, principal] FROM permissions"
     " WHERE object_uri = ANY(%s::text[]))"
 )
+#: The timestamps of the lists below one URI, as one array column.
+_STAMPS_BELOW = (
+    "ARRAY(SELECT ARRAY[resource, last_modified::text] FROM timestamps WHERE parent_id = %s)"
+)
 _BELOW = "(parent_id = %s OR (parent_id >= %s AND parent_id < %s))"
 
 
@@ -73,31 +77,43 @@ class PostgreSQLSession(PostgreSQLOutbox):
     so a statement a moment later could see a newer commit, and might as
     well have run a moment sooner.  The session's own permission writes
     (and a rollback to a savepoint) drop them.
+
+    In a read session ``get`` reads the timestamps of the lists below the
+    object too (a list page asks for its collection's next), which the
+    snapshot keeps true until the session ends; a write session stamps
+    lists itself, and reads them when asked.
     """
 
     def __init__(self, storage: PostgreSQLStorage, write: bool) -> None:
         super().__init__(storage, write)
         self._permissions: dict[str, Permissions] = {}
+        self._stamps: dict[str, dict[str, int]] = {}  # parent_id -> resource -> timestamp
 
     def get(
         self, resource: str, parent_id: str, object_id: str, shared: bool = False
     ) -> dict[str, Any] | None:
         uris = lineage(resource, parent_id, object_id)
+        stamps = "NULL" if self.write else _STAMPS_BELOW
         sql = (
-            f"SELECT {_OBJECT}, {_PERMISSIONS_OF} FROM objects"
+            f"SELECT {_OBJECT}, {_PERMISSIONS_OF}, {stamps} FROM objects"
             " WHERE parent_id = %s AND resource = %s AND id = %s"
         )
+        params = [uris, parent_id, resource, object_id]
         if self.write and not shared:
             self._lock_key(resource, parent_id, object_id)
         if self.write:
             sql += " FOR SHARE OF objects" if shared else " FOR UPDATE OF objects"
-        row = self._execute(sql, (uris, parent_id, resource, object_id)).fetchone()
+        else:
+            params.insert(1, uris[0])
+        row = self._execute(sql, params).fetchone()
         if row is None:
             return None
         found: dict[str, Permissions] = {uri: {} for uri in uris}
         for uri, permission, principal in row[4]:
             found[uri].setdefault(permission, set()).add(principal)
         self._permissions.update(found)
+        if row[5] is not None:
+            self._stamps[uris[0]] = {below: int(stamp) for below, stamp in row[5]}
         return None if row[2] else _to_object(row)
 
     def _lock_key(self, resource: str, parent_id: str, object_id: str) -> None:
@@ -198,6 +214,8 @@ class PostgreSQLSession(PostgreSQLOutbox):
         return int(row[0]) if row else 0
 
     def timestamp(self, resource: str, parent_id: str) -> int:
+        if parent_id in self._stamps:
+            return self._stamps[parent_id].get(resource, 0)
         row = self._execute(
             "SELECT last_modified FROM timestamps WHERE parent_id = %s AND resource = %s",
             (parent_id, resource),

@@ -233,6 +233,29 @@ class ObjectConformance:
             assert session.get("record", "/buckets/b/collections/c", "missing") is None
             assert session.get_permissions("/buckets/b") == {"write": {"alice"}}
 
+    def test_timestamps_after_a_get_are_the_lists_own(self, storage: Storage) -> None:
+        """A backend may read the timestamps of the lists below an object beside it."""
+        with transaction(storage) as session:
+            session.create("bucket", "", {"id": "b"})
+            session.create("collection", "/buckets/b", {"id": "c"})
+            session.create("collection", "/buckets/b", {"id": "empty"})
+            stamp = session.create("record", "/buckets/b/collections/c", {"id": "r"})
+        for write in (False, True):
+            with transaction(storage, write=write) as session:
+                assert session.get("collection", "/buckets/b", "c") is not None
+                assert session.get("collection", "/buckets/b", "empty") is not None
+                assert session.timestamp("record", "/buckets/b/collections/c") == stamp[
+                    "last_modified"
+                ]
+                assert session.timestamp("record", "/buckets/b/collections/empty") == 0
+                assert session.timestamp("group", "/buckets/b/collections/c") == 0
+        with transaction(storage) as session:
+            session.get("collection", "/buckets/b", "c")
+            newer = session.create("record", "/buckets/b/collections/c", {"id": "s"})
+            assert session.timestamp("record", "/buckets/b/collections/c") == newer[
+                "last_modified"
+            ]
+
     def test_granted_lists_each_uri_with_the_principals_permissions(
         self, storage: Storage
     ) -> None:
