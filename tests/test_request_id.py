@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 import pytest
+from pyramid.interfaces import ITweens
 from webtest import TestApp
 
 from notifier.delivery.changes import BeforeCommit
 from notifier.logs.context import accept_request_id, current_request_id, request_id_scope
+from notifier.logs.records import RequestIdFilter
+from notifier.state import Heartbeat
 from tests.eventing import ALICE, RECORDS, app_factory, listener
 from tests.helpers import open_app
 from tests.test_outbox import FAST_RETRIES, relay_until_quiet
@@ -174,3 +178,32 @@ def test_the_queue_message_carries_it(tmp_path, redis_url, redis_client, listnam
     app.put_json("/v1/buckets/b", {}, headers=with_id("queued-1"), status=201)
     message = json.loads(redis_client.lpop(listname))
     assert (message["action"], message["request_id"]) == ("create", "queued-1")
+
+
+def test_the_request_id_tween_is_outermost_with_the_metrics_plugin(tmp_path) -> None:
+    """Above the metrics tween and the exception view: it sees every final response."""
+    app = open_app(
+        **{
+            "notifier.storage_url": str(tmp_path / "n.sqlite"),
+            "notifier.userid_hmac_secret": "s" * 32,
+            "notifier.includes": "notifier.plugins.prometheus",
+        }
+    )
+    names = [name for name, _ in app.app.registry.getUtility(ITweens).implicit()]
+    assert names[0] == "notifier.http.requestid.request_id_tween_factory"
+    assert "notifier.plugins.prometheus.tween.metrics_tween_factory" in names
+
+
+def test_a_threaded_heartbeat_check_logs_with_the_request_id(app: TestApp, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="notifier.test")
+    caplog.handler.addFilter(RequestIdFilter())
+
+    def check(request: object) -> bool:
+        logging.getLogger("notifier.test").info("checking")
+        return True
+
+    state = app.app.registry.notifier
+    state.heartbeats["logs"] = Heartbeat(check, threaded=True)
+    app.get("/v1/__heartbeat__", headers={"X-Request-Id": "hb-1"})
+    [line] = [r for r in caplog.records if r.getMessage() == "checking"]
+    assert line.request_id == "hb-1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextvars import copy_context
 from typing import Any
 
 from cornice import Service
@@ -56,7 +57,8 @@ def get_heartbeat(request: Request) -> dict[str, Any]:
     """
     state = state_of(request.registry)
     threaded = {
-        name: state.heartbeat_threads().submit(each.check, request)
+        # In a copy of this context: a check's log lines carry the request's id.
+        name: state.heartbeat_threads().submit(copy_context().run, each.check, request)
         for name, each in state.heartbeats.items()
         if each.threaded
     }
