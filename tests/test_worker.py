@@ -194,3 +194,17 @@ def test_a_signal_inside_an_event_wait_is_acted_on_by_the_supervisor(redis_url, 
         assert runtime.warm.is_set() and runtime.cold.is_set()  # first warm, then cold
     finally:
         runtime.close()
+
+
+def test_a_worker_tries_a_redis_that_is_down_again_within_a_second(redis_url, listname):
+    """However long the outage, the wait between tries stays short: after ten minutes of a
+    30 s cap a worker came back up to 30 s after Redis (the relay resumes within 1 s)."""
+    from notifier.worker.runtime import Runtime
+    from notifier.worker.status import LogStatus
+
+    runtime = Runtime(lambda event: None, config(redis_url, listname), LogStatus())
+    try:
+        waits = [runtime._redis_pause(ConnectionError("refused"), n) for n in range(1, 200)]
+    finally:
+        runtime.close()
+    assert max(waits) <= 1.0

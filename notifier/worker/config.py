@@ -31,7 +31,11 @@ class WorkerConfig:
     heartbeat_ttl: float = 30.0
     block_timeout: float = 1.0
     socket_timeout: float | None = None
-    redis_retry_max: float = 30.0
+    #: The longest wait between two tries of a Redis that is down.  Short, as the
+    #: relay's probe of a paused listener is (a refused connection costs nothing):
+    #: a worker takes events again within about a second of Redis's return,
+    #: however long the outage was.
+    redis_retry_max: float = 1.0
 
     def __post_init__(self) -> None:
         check_url("redis_url", self.redis_url)
