@@ -91,8 +91,13 @@ class Push:
 
     def cpu_seconds(self) -> float:
         """User + system CPU the push process used so far: a figure the load does not skew."""
+        return sum(self.cpu_times())
+
+    def cpu_times(self) -> tuple[float, float]:
+        """User and system (the kernel's side of each write) CPU seconds, so far."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
 
     def publish(self, n: int) -> str:
         message = {
@@ -214,7 +219,14 @@ def subscribers_figure(push: Push, count: int, processes: int) -> dict[str, Any]
         rss = push.rss_mib()
         clients.report()
         push.publish(0)
-        everyone = wait_until(lambda: sum(clients.report()["frames"]) >= count, 60)
+        hist: list[int] = []
+
+        def reached_all() -> bool:
+            report = clients.report()
+            hist[:] = [a + b for a, b in zip(hist, report["hist"], strict=True)] or report["hist"]
+            return sum(hist) >= count
+
+        everyone = wait_until(reached_all, 60)
         report = clients.report()
     finally:
         clients.close()
@@ -226,6 +238,8 @@ def subscribers_figure(push: Push, count: int, processes: int) -> dict[str, Any]
         "rss_mib": round(rss, 1),
         "kib_per_subscriber": round((rss - idle) * 1024 / count, 1),
         "one_event_reached_all": everyone,
+        "one_event_p50_ms": percentile(hist, 0.5),
+        "one_event_max_ms": percentile(hist, 1.0),
         "dropped_subscribers": report["errors"] + report["closed"],
     }
 
@@ -261,7 +275,7 @@ def fanout_figure(
         time.sleep(1)
         clients.report()  # from now
         for rate in rates:
-            before, cpu, spy = machine(), push.cpu_seconds(), profiler(push, seconds, out)
+            before, times, spy = machine(), push.cpu_times(), profiler(push, seconds, out)
             client_cpu, started = clients.report()["cpu_seconds"], time.monotonic()
             ids = produce(push, rate, seconds)
             produced_s = time.monotonic() - started
@@ -273,7 +287,8 @@ def fanout_figure(
                 hist = [a + b for a, b in zip(hist, more["hist"], strict=True)]
                 total, report = sum(hist), more
             wall = time.monotonic() - started
-            cpu, after = push.cpu_seconds() - cpu, machine()
+            user, system = (b - a for a, b in zip(times, push.cpu_times(), strict=True))
+            cpu, after = user + system, machine()
             client_cpu = report["cpu_seconds"] - client_cpu
             if spy is not None:
                 spy.wait(seconds + 30)
@@ -294,6 +309,7 @@ def fanout_figure(
                     "max_ms": percentile(hist, 1.0),
                     "push_cpu_us_per_delivery": round(cpu * 1e6 / max(1, deliveries), 2),
                     "push_cpu_share_of_a_core": round(cpu / produced_s, 2),
+                    "push_cpu_system_part": round(system / max(cpu, 1e-9), 2),
                     "clients_cpu_share_of_a_core": round(client_cpu / produced_s, 2),
                     "machine_busy_share_of_all_cores": round(
                         (after["busy_seconds"] - before["busy_seconds"])
