@@ -22,8 +22,9 @@ With ``--statements`` on PostgreSQL the connections go through a loopback
 proxy that counts round trips (``roundtrips``), which the statement count
 alone no longer tells once statements share a round trip.  ``--cpu`` prints
 the process's CPU time (user + system, every thread) per request over
-``--requests``, beside the wall time: what the server pays, without the
-handoffs between waitress's threads.
+``--requests``, beside the wall time and the voluntary context switches
+(each a wait: for PostgreSQL's answer, a lock): what the server pays,
+without the handoffs between waitress's threads.
 
 ``--plain`` runs no profiler.  Under ``valgrind --tool=callgrind`` it counts
 instructions, which repeat from run to run where times on this shared
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import resource
 import sys
 import tempfile
 import time
@@ -155,10 +157,15 @@ def main() -> None:
                 print(f"mean per request: {post_many(app, args.requests, args.path) * 1e6:.0f} us")
                 return
             if args.cpu:
-                cpu = time.process_time()
+                count = max(args.requests, 1)
+                cpu, before = time.process_time(), resource.getrusage(resource.RUSAGE_SELF)
                 wall = post_many(app, args.requests, args.path)
-                cpu = (time.process_time() - cpu) / max(args.requests, 1)
-                print(f"{args.path}: CPU {cpu * 1e6:.0f} us, wall {wall * 1e6:.0f} us per request")
+                cpu, after = time.process_time() - cpu, resource.getrusage(resource.RUSAGE_SELF)
+                waits = (after.ru_nvcsw - before.ru_nvcsw) / count
+                print(
+                    f"{args.path}: CPU {cpu / count * 1e6:.0f} us, wall {wall * 1e6:.0f} us,"
+                    f" {waits:.1f} voluntary context switches per request"
+                )
                 return
             if args.cprofile:
                 import cProfile
