@@ -312,3 +312,22 @@ def test_the_worker_command_honours_log_format_json(tmp_path, redis_url, redis_c
     parsed = json_lines(done.stderr)
     [handled] = [line for line in parsed if "handled in" in line["message"]]
     assert (handled["request_id"], handled["logger"]) == ("from-http", "notifier.worker.runtime")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["serve", "INI", "--port", "PORT"], ["outbox", "relay", "INI", "--once"]],
+    ids=["serve", "relay"],
+)
+def test_a_bad_log_format_stops_each_process_with_one_line(tmp_path, command):
+    ini = tmp_path / "app.ini"
+    ini.write_text((ROOT / "app.ini").read_text())
+    fill = {"INI": str(ini), "PORT": str(free_port())}
+    args = [fill.get(each, each) for each in command]
+    done = notifier(*args, env={"NOTIFIER_LOG_FORMAT": "jsno"}, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "notifier: notifier.log_format: expected one of text, json (did you mean 'json'?)"
+        " (got 'jsno')"
+    )
+    assert "Traceback" not in done.stderr
