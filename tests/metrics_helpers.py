@@ -19,6 +19,7 @@ APP_FAMILIES = {
     "notifier_dead_letters",
     "notifier_queue_depth",
     "notifier_queue_inflight",
+    "notifier_queue_workers",
 }
 
 

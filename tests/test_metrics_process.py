@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -12,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from notifier.dev.redis_server import free_port
+from tests.cli import notifier, one_line_error
 from tests.conftest import ALICE, SECRET
-from tests.helpers import Process, server_answers, wait_for
+from tests.helpers import Process, make_event, server_answers, wait_for
 from tests.ini import write_ini
 from tests.metrics_helpers import APP_FAMILIES, Scrape, scrape_url
 
@@ -129,3 +132,90 @@ def test_processes_sharing_a_multiprocess_folder_report_their_sum(
             )
             assert created == 3
             assert found.value("notifier_queue_depth", queue=listname) == 3, "read, not summed"
+
+
+def worker_metrics_url(process: Process) -> str:
+    """The URL the worker printed for its metrics."""
+    prefix = "worker metrics: "
+    line = wait_for(
+        lambda: (
+            next((each for each in process.lines if each.startswith(prefix)), None)
+            or process.poll() is not None
+        ),
+        timeout=30,
+    )
+    assert isinstance(line, str), process.output
+    return line[len(prefix) :].strip()
+
+
+def test_a_worker_counts_its_jobs_on_its_metrics_port(tmp_path, redis_url, redis_client, listname):
+    redis_client.rpush(listname, *[make_event(n).to_json() for n in range(4)])
+    process = Process(
+        [
+            "-m",
+            "notifier.cli",
+            "worker",
+            "--handler",
+            "tests.worker_handlers:fail_odd",
+            "--url",
+            redis_url,
+            "--listname",
+            listname,
+            "--max-attempts",
+            "2",
+            "--backoff-base",
+            "0.05",
+            "--block-timeout",
+            "0.2",
+            "--metrics-port",
+            "0",
+        ],
+        env={"NOTIFIER_TEST_OUT": str(tmp_path / "out")},
+    )
+    try:
+        url = worker_metrics_url(process)
+        first = scrape_url(url)
+        assert {
+            "notifier_worker_jobs",
+            "notifier_worker_job_duration_seconds",
+            "notifier_worker_up",
+        } <= set(first.families)
+
+        def finished() -> Scrape | None:
+            found = scrape_url(url)
+            dead = found.value("notifier_worker_jobs_total", queue=listname, outcome="dead")
+            return found if dead == 2 else None
+
+        found = wait_for(finished, timeout=30)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        output = process.stop()
+    jobs = lambda outcome: found.value(  # noqa: E731
+        "notifier_worker_jobs_total", queue=listname, outcome=outcome
+    )
+    assert (jobs("ok"), jobs("retry"), jobs("dead")) == (2, 2, 2), output
+    assert found.value("notifier_worker_job_duration_seconds_count", queue=listname) == 6
+    assert found.value("notifier_worker_up", queue=listname) == 1
+
+
+def test_a_metrics_port_in_use_is_one_line_naming_the_option(redis_url, listname):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = notifier(
+            "worker",
+            "--handler",
+            "tests.worker_handlers:record",
+            "--url",
+            redis_url,
+            "--listname",
+            listname,
+            "--metrics-port",
+            str(port),
+        )
+    assert done.returncode == 1
+    assert one_line_error(done) == (
+        f"notifier: --metrics-port: [Errno 98] Address already in use (got '{port}')"
+    )

@@ -157,6 +157,9 @@ def test_queue_gauges_read_redis(tmp_path, redis_url, redis_client, listname):
     found = scrape(app)
     assert found.value("notifier_queue_depth", queue=listname) == 2
     assert found.value("notifier_queue_inflight", queue=listname) == 1
+    assert found.value("notifier_queue_workers", queue=listname) == 0, "no live heartbeat"
+    redis_client.set(f"{listname}:worker:w1", "{}", ex=60)
+    assert scrape(app).value("notifier_queue_workers", queue=listname) == 1
 
 
 def test_a_redis_that_does_not_answer_leaves_only_its_gauges_out(tmp_path, caplog):

@@ -25,3 +25,10 @@ def record(event: ResourceChanged) -> None:
 
 def fail(event: ResourceChanged) -> None:
     raise RuntimeError(f"boom {event.event_id}")
+
+
+def fail_odd(event: ResourceChanged) -> None:
+    """Fails on ``ev-1``, ``ev-3``...; records the others."""
+    if int(event.event_id.rsplit("-", 1)[1]) % 2:
+        raise RuntimeError(f"odd {event.event_id}")
+    record(event)

@@ -2,6 +2,8 @@
 
 The handler is imported with the INI's folder first on the import path, so
 ``handlers.py`` beside ``app.ini`` is ``--handler handlers:on_event``.
+``--metrics-port`` serves the worker's Prometheus metrics
+(docs/observability.md) from a thread of the process.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from notifier.retry import RetryPolicy
 from notifier.settings import suggestion
 from notifier.worker import WorkerStats, run
 from notifier.worker.config import MAX_BATCH, WORKER_RETRY, WorkerConfig
+from notifier.worker.metrics import WorkerMetrics, serve_metrics
 from notifier.worker.runtime import Handler
 from notifier.worker.status import default_status
 
@@ -52,8 +55,18 @@ def load_handler(spec: str) -> Handler:
     return handler
 
 
-def run_worker(handler_spec: str, config: WorkerConfig, source: Source) -> WorkerStats:
-    """Check the handler and that Redis answers, then handle messages until stopped."""
+def run_worker(
+    handler_spec: str,
+    config: WorkerConfig,
+    source: Source,
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+) -> WorkerStats:
+    """Check the handler and that Redis answers, then handle messages until stopped.
+
+    With ``metrics_port`` (0: any free port), the metrics are served meanwhile,
+    and a line on stdout says where.
+    """
     if "" not in sys.path:
         sys.path.insert(0, "")  # like python -m: handlers in the current folder import
     handler = load_handler(handler_spec)
@@ -64,7 +77,18 @@ def run_worker(handler_spec: str, config: WorkerConfig, source: Source) -> Worke
         raise unreachable(source, error) from None
     finally:
         client.close()
-    return run(handler, config, default_status())
+    if metrics_port is None:
+        return run(handler, config, default_status())
+    metrics = WorkerMetrics(config.listname)
+    try:
+        port, stop = serve_metrics(metrics.registry, metrics_host, metrics_port)
+    except OSError as error:
+        raise CommandError("--metrics-port", str(error), str(metrics_port)) from None
+    click.echo(f"worker metrics: http://{metrics_host}:{port}/metrics")
+    try:
+        return run(handler, config, default_status(), metrics)
+    finally:
+        stop()
 
 
 @click.command("worker")
@@ -109,6 +133,14 @@ def run_worker(handler_spec: str, config: WorkerConfig, source: Source) -> Worke
     show_default=True,
     help="Seconds.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Serve Prometheus metrics on this port (0: any free one) at /metrics.",
+)
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, help="Address of --metrics-port."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Warnings only.")
 @traceback_option
 def command(
@@ -117,6 +149,8 @@ def command(
     listener: str,
     url: str | None,
     listname: str | None,
+    metrics_port: int | None,
+    metrics_host: str,
     quiet: bool,
     max_attempts: int,
     backoff_base: float,
@@ -139,5 +173,5 @@ def command(
         config = WorkerConfig(source.url, source.listname, retry=retry, **options)  # type: ignore[arg-type]
     except ValueError as error:
         raise CommandError("worker", str(error)) from None
-    stats = run_worker(handler, config, source)
+    stats = run_worker(handler, config, source, metrics_host, metrics_port)
     return 1 if stats.cold else 0

@@ -7,8 +7,9 @@ bucket, collection or record it is about; with replay by stream position,
 and the ``/console`` page.
 
 Owns: ``notifier/push/``.  May import ``notifier.settings``, ``notifier.logs``,
-``notifier.storage``, ``notifier.permissions``, ``notifier.accounts`` and
-``notifier.queue``.
+``notifier.storage``, ``notifier.permissions``, ``notifier.accounts``,
+``notifier.queue`` and, for its ``/metrics`` (``notifier.push.metrics``),
+prometheus_client.
 Importing this package does no work and pulls in no server library: the API
 imports ``notifier.push.tokens`` to issue subscription tokens.
 

@@ -92,16 +92,20 @@ async def events(request: web.Request) -> web.StreamResponse:
         if not allowed.get((principals, target.uri)):
             raise refuse(userid, target.uri)
     subscriber = Subscriber(target, principals, config.queue_size, owns_bucket, request.remote)
+    ws = web.WebSocketResponse(heartbeat=config.keepalive_seconds)
+    transport = "websocket" if ws.can_prepare(request).ok else "sse"
     hub.subscribe(subscriber)
+    hub.metrics.connected(transport)
     try:
         if since is None:  # from now: not from wherever the hub's reader is
             subscriber.sent_up_to = await hub.now()
-        ws = web.WebSocketResponse(heartbeat=config.keepalive_seconds)
-        if ws.can_prepare(request).ok:
+        if transport == "websocket":
             return await serve_websocket(request, ws, subscriber, since)
         return await serve_sse(request, subscriber, since)
     finally:
         hub.unsubscribe(subscriber)
+        ended = subscriber.ended["error"] if subscriber.ended else "disconnected"
+        hub.metrics.disconnected(transport, ended)
 
 
 async def replay_into(hub: Hub, subscriber: Subscriber, since: Position | None, send: Any) -> None:
@@ -270,6 +274,12 @@ async def heartbeat(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if ok else 503)
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus's text format: connections, how they ended, events and fan-out."""
+    body, content_type = request.app[HUB].metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 async def console(request: web.Request) -> web.FileResponse:
     return web.FileResponse(CONSOLE / "index.html")
 
@@ -287,6 +297,7 @@ def make_app(config: PushConfig, hub: Hub, policies: BasicPolicies) -> web.Appli
     for path in EVENTS:
         app.router.add_get(path, events)
     app.router.add_get("/__heartbeat__", heartbeat)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/console", console)
     app.router.add_get("/console/config.json", console_config)
     app.router.add_static("/console/static", CONSOLE)

@@ -35,6 +35,7 @@ from notifier.push.events import (
     format_position,
     parse_position,
 )
+from notifier.push.metrics import PushMetrics
 from notifier.push.subscriber import Subscriber
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,10 @@ class Hub:
         recheck_seconds: float,
         checker: Checker,
         keepalive_seconds: float = 15.0,
+        metrics: PushMetrics | None = None,
     ) -> None:
+        self.metrics = PushMetrics() if metrics is None else metrics
+        self.metrics.redis_up.set_function(lambda: 1.0 if self.redis_ok else 0.0)
         self.client = client
         self.stream = stream
         self.retention = retention
@@ -144,8 +148,12 @@ class Hub:
 
     def fan_out(self, event: StreamEvent) -> None:
         # No copy of the set: offer() never subscribes or unsubscribes anyone.
+        queued = 0
         for subscriber in self.by_bucket.get(event.bucket_id or "", ()):
-            subscriber.offer(event)
+            queued += subscriber.offer(event)
+        self.metrics.stream_events.inc()
+        if queued:
+            self.metrics.fanout.inc(queued)
 
     async def _read_loop(self) -> None:
         self.last_id = await self._newest_id()

@@ -50,15 +50,17 @@ class Subscriber:
         self._loop = asyncio.get_running_loop()
         self._waiter: asyncio.Future[None] | None = None
 
-    def offer(self, event: StreamEvent) -> None:
+    def offer(self, event: StreamEvent) -> bool:
+        """Queue ``event`` if the subscription wants it; True when it was queued."""
         if self.ended is not None or not self.target.wants(event):
-            return
+            return False
         if len(self.pending) >= self.limit:
             self.end("slow_consumer", SLOW.format(limit=self.limit))
-            return
+            return False
         self.pending.append(event)
         self.quiet = False
         self._wake()
+        return True
 
     def keepalive(self) -> None:
         """Called by the hub every keep-alive interval: ping if nothing went out since."""

@@ -12,8 +12,9 @@ one signal handler, and a crash of the process is handled by the reaper like
 any other.  For CPU-bound handlers run more processes.
 
 May import ``notifier.queue``, ``notifier.retry``, ``notifier.settings``,
-``notifier.logs`` (the request id of the event a line is about) and
-``notifier.delivery.events`` (the event a handler gets).
+``notifier.logs`` (the request id of the event a line is about),
+``notifier.delivery.events`` (the event a handler gets) and, for its metrics
+(``notifier.worker.metrics``), prometheus_client.
 
 Never imports: ``notifier.http``, ``pyramid``, ``notifier.storage``, ``notifier.cli``.
 """
@@ -28,16 +29,22 @@ from typing import Any
 
 from notifier.worker.config import WorkerConfig
 from notifier.worker.runtime import Handler, Runtime
-from notifier.worker.status import LogStatus, StatusReporter, WorkerStats
+from notifier.worker.status import JobObserver, LogStatus, StatusReporter, WorkerStats
 
-__all__ = ["Handler", "WorkerConfig", "WorkerStats", "run"]
+__all__ = ["Handler", "JobObserver", "WorkerConfig", "WorkerStats", "run"]
 
 
 def run(
-    handler: Handler, config: WorkerConfig, status: StatusReporter | None = None
+    handler: Handler,
+    config: WorkerConfig,
+    status: StatusReporter | None = None,
+    observer: JobObserver | None = None,
 ) -> WorkerStats:
-    """Handle messages until stopped (or, in burst mode, until none is left)."""
-    runtime = Runtime(handler, config, status or LogStatus())
+    """Handle messages until stopped (or, in burst mode, until none is left).
+
+    ``observer`` hears how each message ended (``notifier.worker.metrics``).
+    """
+    runtime = Runtime(handler, config, status or LogStatus(), observer)
     previous = _install_signals(runtime.on_signal)
     try:
         return runtime.run()

@@ -30,7 +30,7 @@ from notifier.retry import backoff_delay
 from notifier.worker.config import WorkerConfig
 from notifier.worker.consumer import Consumer, heartbeat_info
 from notifier.worker.housekeeping import heartbeat, promote_due, reap, unregister
-from notifier.worker.status import StatusReporter, WorkerStats
+from notifier.worker.status import JobObserver, NoObserver, StatusReporter, WorkerStats
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,17 @@ Handler = Callable[[ResourceChanged], None]
 class Runtime:
     """The state one ``run`` shares between its consumer threads and its supervisor."""
 
-    def __init__(self, handler: Handler, config: WorkerConfig, status: StatusReporter) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        config: WorkerConfig,
+        status: StatusReporter,
+        observer: JobObserver | None = None,
+    ) -> None:
         self.handler = handler
         self.config = config
         self.status = status
+        self.observer = NoObserver() if observer is None else observer
         self.warm = threading.Event()
         self.cold = threading.Event()
         self.wake = threading.Event()
@@ -116,6 +123,7 @@ class Runtime:
         )
         if not self._register():
             return self._finish()
+        self.observer.running(True)
         due = {"beat": 0.0, "reap": 0.0, "status": time.monotonic() + self.status.interval}
         self._housekeeping(due)  # reap first: a dead predecessor's messages are the oldest
         threads = [
@@ -227,15 +235,22 @@ class Runtime:
             event, problem = self._parse(message)
             # Every line about this job, the handler's own included, names its request.
             with request_id_scope(event.request_id if event else None):
-                error, permanent = self._call(event) if event else (problem, True)
+                error: str | None = problem
+                permanent = True
+                if event is not None:
+                    started = time.perf_counter()
+                    error, permanent = self._call(event)
+                    self.observer.handled(time.perf_counter() - started)
                 if error is None:
                     done.append(message)
                 elif permanent:
-                    self._settle(consumer.bury, message, error, 1)
+                    if self._applied(consumer.bury, message, error, 1):
+                        self.observer.settled("dead", 1)
                     self.stats.add(failed=1, dead=1)
                 else:
                     self._fail(consumer, message, error)
-        self._settle(consumer.ack, done)
+        if self._applied(consumer.ack, done) and done:
+            self.observer.settled("ok", len(done))
         self.stats.add(processed=len(done))
 
     def _parse(self, message: bytes) -> tuple[ResourceChanged | None, str]:
@@ -287,6 +302,7 @@ class Runtime:
         self.stats.add(failed=1, dead=1 if outcome and outcome.dead else 0)
         if outcome is None:
             return
+        self.observer.settled("dead" if outcome.dead else "retry", 1)
         if outcome.dead:
             log.error(
                 "worker %s: message dead-lettered after %d attempts: %s",
@@ -312,6 +328,15 @@ class Runtime:
                 outage += 1
                 self.cold.wait(self._redis_pause(error, outage))
         return None
+
+    def _applied(self, step: Callable[..., None], *args: Any) -> bool:
+        """``_settle`` a step that returns nothing: False when a cold stop gave it up."""
+
+        def applied() -> bool:
+            step(*args)
+            return True
+
+        return bool(self._settle(applied))
 
     def _drained(self) -> bool:
         """Burst mode: True when nothing is queued and no retry is pending."""
@@ -357,6 +382,7 @@ class Runtime:
                 log.warning("worker %s: gave %d message(s) back to the queue", self.name, moved)
 
     def _finish(self) -> WorkerStats:
+        self.observer.running(False)
         try:
             unregister(self.client, self.keys, self.worker_ids)
         except redis.RedisError as error:

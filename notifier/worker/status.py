@@ -1,4 +1,5 @@
-"""Progress reports of a running worker: a live line on a TTY, log lines elsewhere."""
+"""Progress reports of a running worker: a live line on a TTY, log lines elsewhere;
+and the observer that hears of each message (the worker's metrics)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Protocol, TextIO
+from typing import Literal, Protocol, TextIO
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,36 @@ class WorkerStats:
             f"processed {self.processed}  failed {self.failed}  dead {self.dead}  {self.rate:.1f}/s"
         )
         return line if depth is None else f"{line}  depth {depth}"
+
+
+JobOutcome = Literal["ok", "retry", "dead"]
+JOB_OUTCOMES: tuple[JobOutcome, ...] = ("ok", "retry", "dead")
+
+
+class JobObserver(Protocol):
+    """Hears what the runtime does with messages; called from its threads, must be quick."""
+
+    def handled(self, seconds: float) -> None:
+        """The handler returned or raised on one message after ``seconds``."""
+
+    def settled(self, outcome: JobOutcome, count: int) -> None:
+        """``count`` messages were acknowledged (ok), put back for a retry, or buried."""
+
+    def running(self, up: bool) -> None:
+        """The worker started taking messages (True), or is stopping (False)."""
+
+
+class NoObserver:
+    """The observer of a worker without metrics."""
+
+    def handled(self, seconds: float) -> None:
+        pass
+
+    def settled(self, outcome: JobOutcome, count: int) -> None:
+        pass
+
+    def running(self, up: bool) -> None:
+        pass
 
 
 class StatusReporter(Protocol):

@@ -2,8 +2,8 @@
 
 They are read from where the truth is (the storage, Redis), when Prometheus
 asks, with the same reads as the outbox heartbeat and ``notifier queue``
-(``Session.outbox_stats_by_listener``, ``queue.protocol.depth`` and
-``inflight``), so every process of a deployment reports the same values and
+(``Session.outbox_stats_by_listener``, ``queue.protocol.depth``,
+``inflight`` and ``live_workers``), so every process of a deployment reports the same values and
 nothing has to be counted along the way.  Each source is read in the app's
 heartbeat threads and waited for at most ``scrape_timeout`` seconds: a slow
 database or a Redis that does not answer leaves its gauges without samples
@@ -44,6 +44,7 @@ QUEUE_GAUGES = {
         "notifier_queue_inflight",
         "Messages claimed by workers and not yet acknowledged.",
     ),
+    "workers": ("notifier_queue_workers", "Workers whose heartbeat on the queue is live."),
 }
 
 
@@ -60,10 +61,14 @@ def read_outbox(storage: Storage) -> dict[str, OutboxStats]:
         return session.outbox_stats_by_listener()
 
 
-def read_queue(queue: Queue) -> tuple[int, int]:
-    """(depth, in flight) of one queue."""
-    inflight = protocol.inflight(queue.client, queue.listname)
-    return protocol.depth(queue.client, queue.listname), sum(inflight.values())
+def read_queue(queue: Queue) -> dict[str, int]:
+    """Depth, messages in flight and live workers of one queue."""
+    client, listname = queue.client, queue.listname
+    return {
+        "depth": protocol.depth(client, listname),
+        "inflight": sum(protocol.inflight(client, listname).values()),
+        "workers": len(protocol.live_workers(client, listname)),
+    }
 
 
 class StateCollector(Collector):
@@ -104,9 +109,8 @@ class StateCollector(Collector):
         }
         for name, future in depths.items():
             found = _result(future, deadline, f"redis queue {name!r}")
-            if found is not None:
-                families["depth"].add_metric([name], found[0])
-                families["inflight"].add_metric([name], found[1])
+            for key, value in (found or {}).items():
+                families[key].add_metric([name], value)
         yield from families.values()
 
     def _outbox_families(self, stats: dict[str, OutboxStats] | None) -> Iterator[Metric]:
