@@ -33,6 +33,7 @@ INI = """
 use = call:notifier:main
 {storage}
 notifier.userid_hmac_secret = bench-secret-of-at-least-32-characters
+notifier.includes = {includes}
 notifier.event_listeners = {listeners}
 notifier.event_listeners.log.use = notifier.listeners.log
 notifier.event_listeners.redis.use = notifier.listeners.redis
@@ -148,10 +149,12 @@ def write_ini(
     smtp_port: int = 1,
     backend: Backend = SQLITE,
     quiet: bool = False,
+    includes: str = "",
 ) -> Path:
     """An INI for ``listeners`` (space-separated names: log, redis); port is chosen here.
 
-    ``quiet`` leaves waitress's queue-depth warnings out of the log.
+    ``quiet`` leaves waitress's queue-depth warnings out of the log; ``includes``
+    is ``notifier.includes`` (none: the bench measures the core).
     """
     ini = folder / "bench.ini"
     ini.write_text(
@@ -161,6 +164,7 @@ def write_ini(
             listeners=listeners,
             redis_url=redis_url,
             smtp_port=smtp_port,
+            includes=includes,
             port=free_port(),
             quiet_key=", waitress_queue" if quiet else "",
             quiet=QUIET_QUEUE_LOG if quiet else "",
@@ -183,12 +187,14 @@ def notifier_server(
     cpu: int | None = None,
     root: Path = ROOT,
     options: Sequence[str] = (),
+    **env: str,
 ) -> Iterator[int]:
     """Serve ``ini`` from the source tree ``root`` (on core ``cpu`` only, if given), with
-    ``notifier serve``'s ``options``; create bucket b and collection c; yield the server's pid."""
+    ``notifier serve``'s ``options`` and ``env`` added to its environment; create bucket b
+    and collection c; yield the server's pid."""
     port = ini_port(ini)
     command = python("-m", "notifier.cli.serve", str(ini), *options)
-    server = stack.enter_context(process(command, cpu, root))
+    server = stack.enter_context(process(command, cpu, root, **env))
     wait_until_up(port)
     for path in ("/v1/buckets/b", f"/v1{COLLECTION}"):
         status, body = request(port, "PUT", path, "{}")

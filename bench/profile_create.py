@@ -2,6 +2,7 @@
 
     pip install pyinstrument          # a profiling tool, not a project dependency
     python bench/profile_create.py [--requests 3000] [--listeners redis] [--cprofile | --plain]
+    python bench/profile_create.py --includes notifier.plugins.prometheus   # with a plugin
     python bench/profile_create.py --postgresql URL --statements   # SQL statements per create
     python bench/profile_create.py --postgresql URL --statements --path get   # or list
     python bench/profile_create.py --postgresql URL --cpu --path list         # CPU per request
@@ -70,11 +71,16 @@ SEEDED = 1000
 
 
 def build(
-    folder: Path, listeners: str, redis_url: str, backend: Backend = SQLITE, seed: bool = False
+    folder: Path,
+    listeners: str,
+    redis_url: str,
+    backend: Backend = SQLITE,
+    seed: bool = False,
+    includes: str = "",
 ) -> TestApp:
     from pyramid.paster import get_appsettings
 
-    ini = write_ini(folder, listeners, redis_url, backend=backend)
+    ini = write_ini(folder, listeners, redis_url, backend=backend, includes=includes)
     settings = dict(get_appsettings(str(ini), name="main"))
     settings["notifier.relay.in_process"] = "false"
     app = TestApp(make_app({"here": str(folder)}, **settings))
@@ -123,6 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--listeners", default="redis")
+    parser.add_argument("--includes", default="", help="notifier.includes (plugins)")
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--cprofile", action="store_true")
     how.add_argument("--plain", action="store_true", help="no profiler: for callgrind")
@@ -144,7 +151,7 @@ def main() -> None:
                     url = proxy.url
                 backend = stack.enter_context(postgresql_backend(url))
             seed = args.path != "create"
-            app = build(Path(folder), args.listeners, server.url, backend, seed)
+            app = build(Path(folder), args.listeners, server.url, backend, seed, args.includes)
             post_many(app, 200, args.path)  # warm-up
             if args.statements:
                 before = proxy.count if proxy else 0

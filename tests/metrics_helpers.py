@@ -20,6 +20,7 @@ APP_FAMILIES = {
     "notifier_queue_depth",
     "notifier_queue_inflight",
     "notifier_queue_workers",
+    "notifier_queue_dead_letters",
 }
 
 

@@ -153,10 +153,12 @@ def test_queue_gauges_read_redis(tmp_path, redis_url, redis_client, listname):
     assert scrape(app).value("notifier_queue_depth", queue=listname) == 0
     create_collection(app)
     redis_client.rpush(f"{listname}:processing:w1", "x")
+    redis_client.rpush(f"{listname}:dead", "{}")
     redis_client.sadd(f"{listname}:workers", "w1")
     found = scrape(app)
     assert found.value("notifier_queue_depth", queue=listname) == 2
     assert found.value("notifier_queue_inflight", queue=listname) == 1
+    assert found.value("notifier_queue_dead_letters", queue=listname) == 1
     assert found.value("notifier_queue_workers", queue=listname) == 0, "no live heartbeat"
     redis_client.set(f"{listname}:worker:w1", "{}", ex=60)
     assert scrape(app).value("notifier_queue_workers", queue=listname) == 1

@@ -48,7 +48,7 @@ def depth_figures(client: redis.Redis, listname: str) -> dict[str, Any]:
     return {
         "queued": queue.depth(client, listname),
         "delayed": queue.delayed_count(client, listname),
-        "dead": int(client.llen(keys.dead)),
+        "dead": queue.dead_count(client, listname),
         "inflight": sum(queue.inflight(client, listname).values()),
         "workers": len(queue.live_workers(client, listname)),
         "oldest_age_s": None if age is None else round(age, 1),

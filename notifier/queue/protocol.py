@@ -104,6 +104,11 @@ def delayed_count(client: redis.Redis, listname: str) -> int:
     return int(client.zcard(QueueKeys(listname).delayed))
 
 
+def dead_count(client: redis.Redis, listname: str) -> int:
+    """Dead letters waiting for a replay or a purge."""
+    return int(client.llen(QueueKeys(listname).dead))
+
+
 def live_workers(client: redis.Redis, listname: str) -> dict[str, dict[str, Any]]:
     """Workers whose heartbeat has not expired, with what they wrote in it."""
     keys = QueueKeys(listname)

@@ -2,12 +2,13 @@
 
 They are read from where the truth is (the storage, Redis), when Prometheus
 asks, with the same reads as the outbox heartbeat and ``notifier queue``
-(``Session.outbox_stats_by_listener``, ``queue.protocol.depth``,
-``inflight`` and ``live_workers``), so every process of a deployment reports the same values and
-nothing has to be counted along the way.  Each source is read in the app's
-heartbeat threads and waited for at most ``scrape_timeout`` seconds: a slow
-database or a Redis that does not answer leaves its gauges without samples
-(and a warning in the log) instead of holding the scrape up.
+(``Session.outbox_stats_by_listener``; ``queue.protocol.depth``,
+``inflight``, ``dead_count`` and ``live_workers``), so every process of a
+deployment reports the same values and nothing is counted along the way.
+Each source is read in the app's heartbeat threads and waited for at most
+``scrape_timeout`` seconds: a slow database or a Redis that does not answer
+leaves its gauges without samples (and a warning in the log) instead of
+holding the scrape up.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ QUEUE_GAUGES = {
         "notifier_queue_inflight",
         "Messages claimed by workers and not yet acknowledged.",
     ),
+    "dead": ("notifier_queue_dead_letters", "Messages in a Redis queue's dead-letter list."),
     "workers": ("notifier_queue_workers", "Workers whose heartbeat on the queue is live."),
 }
 
@@ -67,6 +69,7 @@ def read_queue(queue: Queue) -> dict[str, int]:
     return {
         "depth": protocol.depth(client, listname),
         "inflight": sum(protocol.inflight(client, listname).values()),
+        "dead": protocol.dead_count(client, listname),
         "workers": len(protocol.live_workers(client, listname)),
     }
 
