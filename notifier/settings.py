@@ -311,6 +311,7 @@ KINTO_SAME_NAMES = set(DEFAULTS) | {
 KINTO_MODULES = {
     "kinto.plugins.accounts": "notifier.plugins.accounts",
     "kinto.plugins.flush": "notifier.plugins.flush",
+    "kinto.plugins.prometheus": "notifier.plugins.prometheus",
     "kinto.core.storage.postgresql": "notifier.storage.postgresql",
 }
 

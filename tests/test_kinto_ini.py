@@ -25,7 +25,7 @@ def test_a_kinto_ini_starts_with_its_plugins_and_listeners(
             **{
                 "kinto.storage_url": str(tmp_path / "kinto.sqlite"),
                 "kinto.userid_hmac_secret": SECRET,
-                "kinto.includes": "kinto.plugins.flush",
+                "kinto.includes": "kinto.plugins.flush kinto.plugins.prometheus",
                 "kinto.event_listeners": "rec",
                 "kinto.event_listeners.rec.use": "tests.listeners.recorder",
                 "kinto.permission_backend": "kinto.core.permission.postgresql",
@@ -36,6 +36,7 @@ def test_a_kinto_ini_starts_with_its_plugins_and_listeners(
     app.put_json("/v1/buckets/b", {}, headers=ALICE, status=201)
     assert [event.action for event in listener(app, "rec").events] == ["create"]
     app.post("/v1/__flush__", status=202)
+    assert b"notifier_events_total" in app.get("/v1/__metrics__", status=200).body
     shutdown(app.app.registry)
     [line] = [r.getMessage() for r in caplog.records if r.name == "notifier.settings"]
     assert line == (
@@ -85,7 +86,8 @@ def test_a_kinto_plugin_without_equivalent_stops_the_start() -> None:
         translate({"kinto.includes": "kinto.plugins.history"})
     assert str(raised.value) == (
         "kinto.includes: 'kinto.plugins.history' has no notifier equivalent; known:"
-        " kinto.core.storage.postgresql, kinto.plugins.accounts, kinto.plugins.flush"
+        " kinto.core.storage.postgresql, kinto.plugins.accounts, kinto.plugins.flush,"
+        " kinto.plugins.prometheus"
         " (got 'kinto.plugins.history')"
     )
 
