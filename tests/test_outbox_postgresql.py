@@ -6,6 +6,7 @@ import json
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +18,9 @@ from notifier.delivery.loader import LoadedListener
 from notifier.delivery.relay import Relay
 from notifier.retry import RetryPolicy
 from notifier.storage import OutboxEntry, transaction
-from notifier.storage.postgresql import PostgreSQLStorage
+from notifier.storage.postgresql import PostgreSQLStorage, migrate_from_settings
 from notifier.storage.testing.helpers import in_thread
-from tests.conftest import SECRET
+from tests.conftest import SECRET, with_search_path
 from tests.helpers import start, stop, wait_for
 
 EVERYTHING: EventFilter = lambda event: True  # noqa: E731
@@ -146,6 +147,35 @@ def test_replay_wakes_a_relay(storage: PostgreSQLStorage) -> None:
     assert storage.wait_for_outbox(0.1) is False, "one wake-up per commit"
 
 
+def test_a_replay_in_another_schema_of_the_database_wakes_no_relay_here(
+    storage: PostgreSQLStorage, postgresql_url: str
+) -> None:
+    """Notifications are per database: each schema's relays have a channel of their own."""
+    schema = f"notifier_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgresql_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        other_url = with_search_path(postgresql_url, schema)
+        migrate_from_settings({"notifier.storage_url": other_url})
+        other = PostgreSQLStorage(other_url, pool_size=1)
+        try:
+            assert other.channel != storage.channel
+            assert other.channel.startswith("notifier_outbox_") and len(other.channel) <= 63
+            assert storage.wait_for_outbox(0) is False  # listening from now on
+            with transaction(other) as session:
+                session.outbox_add([entry("e1", "a")])  # due at once: NOTIFY
+            assert other.wait_for_outbox(0) is False
+            with transaction(other) as session:
+                session.outbox_add([entry("e2", "a")])
+            assert other.wait_for_outbox(2) is True, "the other schema's relay is woken"
+            assert storage.wait_for_outbox(0.3) is False, "this schema's relay is not"
+        finally:
+            other.close()
+    finally:
+        with psycopg.connect(postgresql_url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 def test_a_lost_listen_connection_is_polling_then_listening_again(
     storage: PostgreSQLStorage, postgresql_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -159,7 +189,7 @@ def test_a_lost_listen_connection_is_polling_then_listening_again(
         gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = %s"
         wait_for(lambda: admin.execute(gone, (pid,)).fetchone()[0])
     assert storage.wait_for_outbox(0.2) is False
-    assert "LISTEN notifier_outbox failed, polling instead" in caplog.text
+    assert f"LISTEN {storage.channel} failed, polling instead" in caplog.text
     storage.wait_for_outbox(0)
     with transaction(storage) as session:
         session.outbox_add([entry("e1", "a")])

@@ -35,6 +35,7 @@ from notifier.settings import Section, SettingsError
 from notifier.storage import StorageError
 from notifier.storage.postgresql import schema
 from notifier.storage.postgresql.listen import OutboxWaiter
+from notifier.storage.postgresql.outbox import channel as outbox_channel
 from notifier.storage.postgresql.session import PostgreSQLSession
 from notifier.storage.postgresql.transaction import (
     DRIVER_ERRORS,
@@ -63,6 +64,7 @@ class PostgreSQLStorage:
         self.timeout = timeout
         with connect(conninfo, timeout) as connection:
             schema.require_current(connection, self.name)
+            self.channel = outbox_channel(schema.current_schema(connection))
         self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             conninfo,
             min_size=1,
@@ -74,7 +76,7 @@ class PostgreSQLStorage:
             open=False,
         )
         self.pool.open()
-        self.waiter = OutboxWaiter(conninfo, self.name, timeout)
+        self.waiter = OutboxWaiter(conninfo, self.name, timeout, self.channel)
 
     def acquire(self) -> psycopg.Connection[Any]:
         try:

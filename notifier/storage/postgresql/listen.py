@@ -1,6 +1,6 @@
 """Wake a relay as soon as outbox entries are due: LISTEN on a connection of its own.
 
-The session NOTIFYs ``outbox.CHANNEL`` when it adds entries that are due at
+The session NOTIFYs its schema's channel (``outbox.channel``) when it adds entries that are due at
 once or replays dead ones; PostgreSQL delivers the notification at commit,
 so a relay never wakes for a write that rolled back.  The connection is not
 from the pool: it sits in LISTEN for the relay's whole life, and a pooled
@@ -16,7 +16,6 @@ from typing import Any
 
 import psycopg
 
-from notifier.storage.postgresql.outbox import CHANNEL
 from notifier.storage.postgresql.transaction import DRIVER_ERRORS
 
 log = logging.getLogger(__name__)
@@ -25,8 +24,9 @@ log = logging.getLogger(__name__)
 class OutboxWaiter:
     """One LISTEN connection, opened at the first wait and again after it is lost."""
 
-    def __init__(self, conninfo: str, name: str, connect_timeout: float) -> None:
+    def __init__(self, conninfo: str, name: str, connect_timeout: float, channel: str) -> None:
         self.conninfo = conninfo
+        self.channel = channel
         self.name = name
         self.connect_timeout = connect_timeout
         self._connection: psycopg.Connection[Any] | None = None
@@ -44,7 +44,9 @@ class OutboxWaiter:
                 if not self._closed:
                     return self._wait(timeout)
             except DRIVER_ERRORS as error:
-                log.warning("%s: LISTEN %s failed, polling instead: %s", self.name, CHANNEL, error)
+                log.warning(
+                    "%s: LISTEN %s failed, polling instead: %s", self.name, self.channel, error
+                )
                 self._close()
         time.sleep(timeout)
         return False
@@ -62,7 +64,7 @@ class OutboxWaiter:
             connection = psycopg.connect(
                 self.conninfo, autocommit=True, connect_timeout=max(1, int(self.connect_timeout))
             )
-            connection.execute(f"LISTEN {CHANNEL}")
+            connection.execute(f"LISTEN {self.channel}")
             self._connection = connection
         return self._connection
 

@@ -10,6 +10,7 @@ gets an event ahead of an earlier pending one of its own.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from itertools import groupby
 from typing import Any
@@ -17,8 +18,22 @@ from typing import Any
 from notifier.storage import OutboxEntry, OutboxStats, leading_due
 from notifier.storage.postgresql.transaction import Transaction
 
-#: The channel a relay LISTENs on; see ``notifier.storage.postgresql.listen``.
+#: The channel a relay LISTENs on in the ``public`` schema; see ``channel``.
 CHANNEL = "notifier_outbox"
+
+
+def channel(schema: str) -> str:
+    """The channel the relays of one schema LISTEN on.
+
+    Notifications are per database, not per schema: deployments that share a
+    database in schemas of their own would otherwise wake each other's relays
+    on every replay.  ``public`` keeps the plain name; another schema gets a
+    suffix from its name's digest, since a channel is an identifier of at most
+    63 bytes and a schema's name may not fit or need quoting.
+    """
+    if schema == "public":
+        return CHANNEL
+    return f"{CHANNEL}_{hashlib.sha1(schema.encode()).hexdigest()[:12]}"
 
 _COLUMNS = "event_id, listener, message, seq, attempts, next_attempt_at, created_at,"
 _COLUMNS += " last_error, dead"
@@ -81,7 +96,7 @@ class PostgreSQLOutbox(Transaction):
             ],
         )
         if any(e.next_attempt_at <= e.created_at for e in entries):
-            self._send(f"NOTIFY {CHANNEL}")
+            self._send(f"NOTIFY {self.storage.channel}")
 
     def outbox_claim(
         self, now: int, lease_ms: int, limit: int, listeners: Collection[str] | None = None
@@ -203,7 +218,7 @@ class PostgreSQLOutbox(Transaction):
         )
         replayed = cursor.rowcount
         if replayed:
-            self._send(f"NOTIFY {CHANNEL}")
+            self._send(f"NOTIFY {self.storage.channel}")
         return replayed
 
     def outbox_purge(self, listener: str | None) -> int:

@@ -62,6 +62,12 @@ def installed_version(connection: psycopg.Connection[Any]) -> int:
     return int(row[0]) if row else 0
 
 
+def current_schema(connection: psycopg.Connection[Any]) -> str:
+    """The schema notifier's tables are created in and read from (the search path's first)."""
+    row = connection.execute("SELECT current_schema()").fetchone()
+    return str(row[0]) if row and row[0] else "public"
+
+
 def require_current(connection: psycopg.Connection[Any], where: str) -> None:
     """Raise StorageError, naming the command to run, unless the schema is the latest."""
     version, latest = installed_version(connection), latest_version()
