@@ -80,7 +80,6 @@ def test_the_readme_flow_app_ini_with_no_redis_running(tmp_path):
     assert "stopped after" in text  # the worker was stopped with the server
 
 
-
 def test_a_killed_dev_server_takes_its_worker_and_private_redis_with_it(tmp_path):
     """SIGKILL leaves no cleanup to Python: the kernel stops the children (Linux)."""
     port = free_port()

@@ -38,14 +38,17 @@ PERMISSIONS_BY_PRINCIPAL = """
 CREATE INDEX permissions_by_principal ON permissions (principal, permission, object_uri);
 """
 
-PERMISSIONS = """
+PERMISSIONS = (
+    """
 CREATE TABLE permissions (
     object_uri TEXT NOT NULL,
     permission TEXT NOT NULL,
     principal TEXT NOT NULL,
     PRIMARY KEY (object_uri, permission, principal)
 ) WITHOUT ROWID;
-""" + PERMISSIONS_BY_PRINCIPAL
+"""
+    + PERMISSIONS_BY_PRINCIPAL
+)
 
 
 # ``seq`` orders the entries present at one time, which max(seq) + 1 does;

@@ -35,6 +35,7 @@ def channel(schema: str) -> str:
         return CHANNEL
     return f"{CHANNEL}_{hashlib.sha1(schema.encode()).hexdigest()[:12]}"
 
+
 _COLUMNS = "event_id, listener, message, seq, attempts, next_attempt_at, created_at,"
 _COLUMNS += " last_error, dead"
 

@@ -200,9 +200,7 @@ class ObjectConformance:
         assert read(storage, lambda s: s.get_permissions("/buckets/b")) == {}
         assert read(storage, lambda s: s.get_permissions("/buckets/unknown")) == {}
 
-    def test_permissions_after_a_get_follow_the_sessions_own_writes(
-        self, storage: Storage
-    ) -> None:
+    def test_permissions_after_a_get_follow_the_sessions_own_writes(self, storage: Storage) -> None:
         """A backend may read permissions beside an object: what ``get_permissions``
         answers next still follows every write, savepoints included."""
         record = "/buckets/b/collections/c/records/r"
@@ -244,21 +242,18 @@ class ObjectConformance:
             with transaction(storage, write=write) as session:
                 assert session.get("collection", "/buckets/b", "c") is not None
                 assert session.get("collection", "/buckets/b", "empty") is not None
-                assert session.timestamp("record", "/buckets/b/collections/c") == stamp[
-                    "last_modified"
-                ]
+                assert (
+                    session.timestamp("record", "/buckets/b/collections/c")
+                    == stamp["last_modified"]
+                )
                 assert session.timestamp("record", "/buckets/b/collections/empty") == 0
                 assert session.timestamp("group", "/buckets/b/collections/c") == 0
         with transaction(storage) as session:
             session.get("collection", "/buckets/b", "c")
             newer = session.create("record", "/buckets/b/collections/c", {"id": "s"})
-            assert session.timestamp("record", "/buckets/b/collections/c") == newer[
-                "last_modified"
-            ]
+            assert session.timestamp("record", "/buckets/b/collections/c") == newer["last_modified"]
 
-    def test_granted_lists_each_uri_with_the_principals_permissions(
-        self, storage: Storage
-    ) -> None:
+    def test_granted_lists_each_uri_with_the_principals_permissions(self, storage: Storage) -> None:
         """/v1/permissions and group memberships read ``granted``."""
         with transaction(storage) as session:
             session.set_permissions("/buckets/b", {"write": {"alice"}, "read": {"bob"}})
