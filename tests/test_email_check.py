@@ -30,7 +30,7 @@ def test_sends_one_test_mail(
     assert main([ini, "--listener", "send_email"]) == 0
 
     [mail] = smtp_server.received
-    subject = "[notifier-email-test] notifier-email-test created record in notifier-email-test"
+    subject = "[notifier email-test] email-test created record in email-test"
     assert mail.message["Subject"] == subject
     assert sorted(mail.rcpt_tos) == sorted(RECIPIENTS)
     assert capsys.readouterr().out == (
@@ -181,6 +181,6 @@ def test_a_multi_line_body_from_the_ini(tmp_path: Path, smtp_server: SmtpServer)
     assert main([ini, "--listener", "send_email"]) == 0
 
     assert smtp_server.received[0].body == (
-        "notifier-email-test created /buckets/notifier-email-test/collections/test/records/test"
-        "\n\nNotifié <notifier-email-test>\n"
+        "email-test created /buckets/email-test/collections/test/records/test"
+        "\n\nNotifié <email-test>\n"
     )

@@ -58,8 +58,8 @@ def test_the_scrape_configuration_in_the_docs_is_yaml_for_each_endpoint():
     paths = {job["job_name"]: job.get("metrics_path", "/metrics") for job in jobs}
     assert paths == {
         "notifier": "/v1/__metrics__",
-        "notifier-workers": "/metrics",
-        "notifier-push": "/metrics",
+        "notifier_workers": "/metrics",
+        "notifier_push": "/metrics",
     }
 
 

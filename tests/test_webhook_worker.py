@@ -174,7 +174,7 @@ def test_webhook_test_pings_each_endpoint(
     assert result.stderr == (
         "notifier: webhook-test: not every endpoint of listener hook answered 2xx\n"
     )
-    assert verified(receiver.received[0])["bucket_id"] == "notifier-webhook-test"
+    assert verified(receiver.received[0])["bucket_id"] == "webhook-test"
 
 
 def test_webhook_test_exits_0_when_all_answer_2xx_and_1_on_bad_settings(

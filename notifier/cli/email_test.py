@@ -30,7 +30,7 @@ from notifier.delivery.loader import listener_from_ini
 from notifier.listeners.email import EmailDeliveryError, EmailListener
 from notifier.listeners.email_settings import check_address
 
-SUBJECT_PREFIX = "[notifier-email-test] "
+SUBJECT_PREFIX = "[notifier email-test] "
 
 
 def send_test(ini: str, listener_name: str, to: Sequence[str]) -> str:
@@ -67,20 +67,20 @@ def command(ini: str, listener: str, to: tuple[str, ...]) -> None:
 def sample_event() -> ResourceChanged:
     """A record creation, as the application would emit it, to fill the templates."""
     now = int(time.time() * 1000)
-    uri = "/buckets/notifier-email-test/collections/test/records/test"
+    uri = "/buckets/email-test/collections/test/records/test"
     payload = {
         "action": "create",
         "uri": uri,
         "resource_name": "record",
-        "user_id": "notifier-email-test",
+        "user_id": "email-test",
         "timestamp": now,
         "event_id": str(uuid.uuid4()),
-        "bucket_id": "notifier-email-test",
+        "bucket_id": "email-test",
         "collection_id": "test",
         "record_id": "test",
         "id": "test",
     }
-    record = {"id": "test", "last_modified": now, "title": "notifier-email-test"}
+    record = {"id": "test", "last_modified": now, "title": "email-test"}
     return ResourceChanged(payload=payload, impacted_objects=[{"new": record}])
 
 

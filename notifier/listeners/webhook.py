@@ -218,16 +218,16 @@ def sample_event() -> ResourceChanged:
     now = int(time.time() * 1000)
     payload = {
         "action": "create",
-        "uri": "/buckets/notifier-webhook-test/collections/test/records/test",
+        "uri": "/buckets/webhook-test/collections/test/records/test",
         "resource_name": "record",
-        "user_id": "notifier-webhook-test",
+        "user_id": "webhook-test",
         "timestamp": now,
         "event_id": uuid.uuid4().hex,
-        "bucket_id": "notifier-webhook-test",
+        "bucket_id": "webhook-test",
         "collection_id": "test",
         "record_id": "test",
     }
-    record = {"id": "test", "last_modified": now, "title": "notifier-webhook-test"}
+    record = {"id": "test", "last_modified": now, "title": "webhook-test"}
     return ResourceChanged(payload=payload, impacted_objects=[{"new": record}])
 
 
