@@ -215,3 +215,16 @@ def test_a_multiprocess_folder_set_too_late_is_refused(tmp_path, monkeypatch):
         "PROMETHEUS_MULTIPROC_DIR: was set after prometheus_client was imported: set it in"
         f" the environment of the processes before they start (got '{tmp_path}')"
     )
+
+
+def test_invented_methods_share_one_cached_series():
+    """A client inventing a method per request must not grow the cache without end."""
+    from prometheus_client import CollectorRegistry
+
+    from notifier.plugins.prometheus.instruments import HttpMetrics
+
+    metrics = HttpMetrics(CollectorRegistry())
+    for number in range(50):
+        metrics.observe(f"BREW{number}", "root", 405, 0.001)
+    assert len(metrics._children) == 1
+    assert metrics.requests.labels("OTHER", "root", "405")._value.get() == 50

@@ -22,7 +22,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -50,9 +50,8 @@ STREAM_LISTENER = "notifier.listeners.stream"
 DEFAULT_HANDLER = "workers.example:handle"
 
 
-def redis_listeners(ini: str, module: str = REDIS_LISTENER) -> dict[str, str]:
+def redis_listeners(settings: Mapping[str, Any], module: str = REDIS_LISTENER) -> dict[str, str]:
     """The listeners of ``module`` named in ``notifier.event_listeners``, with their URLs."""
-    settings = app_settings(ini)
     return {
         name: str(settings.get(f"{PREFIX}.{name}.url", ""))
         for name in as_list(settings.get(PREFIX, ""))
@@ -197,12 +196,13 @@ def serve(
         return
     address = listen_address(ini, host, port)
     setup_logging(ini)
-    apply_log_format(log_format_of(app_settings(ini)))
+    settings = app_settings(ini)  # read once: a Kinto INI's translation is logged once
+    apply_log_format(log_format_of(settings))
     # SIGTERM unwinds like Ctrl-C, so the workers and the private Redis stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    refuse_sqlite(app_settings(ini), processes)
-    listeners = redis_listeners(ini)
-    streams = redis_listeners(ini, STREAM_LISTENER)
+    refuse_sqlite(settings, processes)
+    listeners = redis_listeners(settings)
+    streams = redis_listeners(settings, STREAM_LISTENER)
     with ExitStack() as stack:
         if dev:
             use_dev_secret(ini)

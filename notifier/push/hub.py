@@ -178,8 +178,8 @@ class Hub:
             for _stream, entries in reply or ():
                 for entry_id, fields in entries:
                     self.last_id = entry_id.decode()
-                    self.mark.saw(parse_position(self.last_id))
-                    event = event_from_entry(entry_id, fields)
+                    event = event_from_entry(self.last_id, fields)
+                    self.mark.saw(event.position if event else parse_position(self.last_id))
                     if event is not None:
                         self.fan_out(event)
 

@@ -42,12 +42,13 @@ class HttpMetrics:
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        # The method is folded first: a key per invented method would grow without end.
+        method = method if method in METHODS else "OTHER"
         key = (method, route, status)
         children = self._children.get(key)
         if children is None:
-            label = method if method in METHODS else "OTHER"
             children = (
-                self.requests.labels(label, route, str(status)),
+                self.requests.labels(method, route, str(status)),
                 self.duration.labels(route),
             )
             self._children[key] = children

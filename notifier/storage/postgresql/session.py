@@ -39,6 +39,8 @@ _PERMISSIONS_OF = (
 _STAMPS_BELOW = (
     "ARRAY(SELECT ARRAY[resource, last_modified::text] FROM timestamps WHERE parent_id = %s)"
 )
+#: The resources whose objects have lists below them (groups, collections, records).
+LISTING_PARENTS = frozenset({"bucket", "collection"})
 _BELOW = "(parent_id = %s OR (parent_id >= %s AND parent_id < %s))"
 
 
@@ -93,7 +95,9 @@ class PostgreSQLSession(PostgreSQLOutbox):
         self, resource: str, parent_id: str, object_id: str, shared: bool = False
     ) -> dict[str, Any] | None:
         uris = lineage(resource, parent_id, object_id)
-        stamps = "NULL" if self.write else _STAMPS_BELOW
+        # Only buckets and collections have lists below them to stamp.
+        reads_stamps = not self.write and resource in LISTING_PARENTS
+        stamps = _STAMPS_BELOW if reads_stamps else "NULL"
         sql = (
             f"SELECT {_OBJECT}, {_PERMISSIONS_OF}, {stamps} FROM objects"
             " WHERE parent_id = %s AND resource = %s AND id = %s"
@@ -103,7 +107,7 @@ class PostgreSQLSession(PostgreSQLOutbox):
             self._lock_key(resource, parent_id, object_id)
         if self.write:
             sql += " FOR SHARE OF objects" if shared else " FOR UPDATE OF objects"
-        else:
+        elif reads_stamps:
             params.insert(1, uris[0])
         row = self._execute(sql, params).fetchone()
         if row is None:
