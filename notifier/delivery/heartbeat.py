@@ -34,29 +34,31 @@ class OutboxHealth:
         )
 
     def __call__(self, request: Any) -> dict[str, Any]:
-        session = current(request).session
-        stats = session.outbox_stats()
+        by_listener = current(request).session.outbox_stats_by_listener()  # one query
         now = now_ms()
         ages = {
-            name: round((now - created) / 1000, 3)
-            for name, created in sorted(session.outbox_oldest().items())
+            name: round((now - stats.oldest_created_at) / 1000, 3)
+            for name, stats in sorted(by_listener.items())
+            if stats.oldest_created_at is not None
         }
+        backlog = sum(stats.backlog for stats in by_listener.values())
+        dead = sum(stats.dead for stats in by_listener.values())
         reasons = [
             f"listener {name}: its oldest pending event is {age:.1f} s old"
             f" ({PREFIX}max_backlog_age = {self.max_backlog_age:g} s)"
             for name, age in ages.items()
             if age > self.max_backlog_age
         ]
-        if stats.dead and self.dead_letters_fail:
+        if dead and self.dead_letters_fail:
             reasons.append(
-                f"{stats.dead} dead letter(s): see notifier outbox dead"
+                f"{dead} dead letter(s): see notifier outbox dead"
                 f" ({PREFIX}dead_letters_fail = true)"
             )
         result: dict[str, Any] = {
             "ok": not reasons,
-            "backlog": stats.backlog,
+            "backlog": backlog,
             "oldest_age_seconds": max(ages.values(), default=0),
-            "dead": stats.dead,
+            "dead": dead,
             "oldest_age_seconds_by_listener": ages,
         }
         if reasons:
